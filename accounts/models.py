@@ -1,0 +1,211 @@
+"""Staff users, wallet customers and the wallet events that can trigger a follow-up."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+E164_VALIDATOR = RegexValidator(
+    r"^\+[1-9]\d{6,14}$", _("Enter the phone number in international E.164 form, e.g. +8613800138000.")
+)
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not an IANA time zone name."), params={"value": value})
+
+
+class Language(models.TextChoices):
+    CHINESE = "zh-hans", _("Simplified Chinese")
+    ENGLISH = "en", _("English")
+
+
+class Role(models.TextChoices):
+    """Staff roles; each is a Django group of the same name created by a migration."""
+
+    AGENT = "agent", _("Support agent")
+    MANAGER = "manager", _("Manager")
+    ADMIN = "admin", _("Administrator")
+
+
+class User(AbstractUser):
+    """A member of the bank's staff. Customers never log in."""
+
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.CHINESE
+    )
+
+    class Meta:
+        verbose_name = _("staff user")
+        verbose_name_plural = _("staff users")
+
+    def has_role(self, role: Role | str) -> bool:
+        if not self.is_active:
+            return False
+        if self.is_superuser:
+            return True
+        return role in self.role_names
+
+    @property
+    def role_names(self) -> set[str]:
+        # Cached per instance: the home page and navigation ask several times per request.
+        if not hasattr(self, "_role_names"):
+            self._role_names = set(self.groups.values_list("name", flat=True))
+        return self._role_names
+
+
+class Channel(models.TextChoices):
+    """How a customer is contacted."""
+
+    PHONE = "phone", _("Phone call")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
+class DevicePlatform(models.TextChoices):
+    IOS = "ios", "iOS"
+    ANDROID = "android", "Android"
+    HARMONYOS = "harmonyos", "HarmonyOS"
+    OTHER = "other", _("Other")
+
+
+class TimeOfDay(models.TextChoices):
+    ANY = "any", _("Any time")
+    MORNING = "morning", _("Morning")
+    AFTERNOON = "afternoon", _("Afternoon")
+    EVENING = "evening", _("Evening")
+
+
+class EvidenceSource(models.TextChoices):
+    """Where a consent or opt-out decision came from."""
+
+    LINK = "link", _("Customer link")
+    AGENT = "agent", _("Support agent")
+    API = "api", _("Bank API")
+    IMPORT = "import", _("File import")
+    ADMIN = "admin", _("Administrator")
+    ENROLMENT = "enrolment", _("Wallet enrolment")
+
+
+class Customer(models.Model):
+    """A wallet user the bank may follow up with."""
+
+    bank_reference = models.CharField(_("bank reference"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    phone = models.CharField(_("phone"), max_length=16, blank=True, validators=[E164_VALIDATOR])
+    email = models.EmailField(_("e-mail"), blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.CHINESE
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=8, choices=Channel.choices, default=Channel.SMS
+    )
+    preferred_time_of_day = models.CharField(
+        _("preferred time of day"), max_length=12, choices=TimeOfDay.choices, default=TimeOfDay.ANY
+    )
+    device_os = models.CharField(
+        _("device OS"), max_length=12, choices=DevicePlatform.choices, default=DevicePlatform.OTHER
+    )
+    device_os_version = models.CharField(_("OS version"), max_length=32, blank=True)
+    app_version = models.CharField(_("app version"), max_length=32, blank=True)
+    wallet_product = models.CharField(_("wallet product"), max_length=64, blank=True)
+    segment = models.CharField(_("segment"), max_length=64, blank=True)
+    enrolled_on = models.DateField(_("enrolled on"), null=True, blank=True)
+
+    consent_given_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    consent_source = models.CharField(
+        _("consent source"), max_length=12, choices=EvidenceSource.choices, blank=True
+    )
+    opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
+    opt_out_source = models.CharField(
+        _("opt-out source"), max_length=12, choices=EvidenceSource.choices, blank=True
+    )
+    do_not_contact_at = models.DateTimeField(_("do not contact since"), null=True, blank=True)
+    do_not_contact_source = models.CharField(
+        _("do-not-contact source"), max_length=12, choices=EvidenceSource.choices, blank=True
+    )
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["bank_reference"]
+        indexes = [
+            models.Index(fields=["segment"], name="customer_segment_idx"),
+            models.Index(fields=["device_os", "app_version"], name="customer_device_idx"),
+            models.Index(fields=["wallet_product"], name="customer_product_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(opted_out_at__isnull=True) | ~models.Q(opt_out_source=""),
+                name="customer_opt_out_has_source",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(do_not_contact_at__isnull=True) | ~models.Q(do_not_contact_source=""),
+                name="customer_do_not_contact_has_source",
+            ),
+        ]
+        permissions = [
+            ("reveal_customer_phone", _("Can reveal a customer's full phone number")),
+            ("export_personal_data", _("Can export unmasked personal data")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.bank_reference})"
+
+    @property
+    def is_contactable(self) -> bool:
+        return self.opted_out_at is None and self.do_not_contact_at is None
+
+
+class WalletEvent(models.Model):
+    """Something that happened to a customer in the wallet, reported by the bank's systems."""
+
+    class Kind(models.TextChoices):
+        PAYMENT_FAILED = "payment_failed", _("Payment failed")
+        ACCOUNT_LOCKED = "account_locked", _("Account locked")
+        TRANSACTION_DELAYED = "transaction_delayed", _("Transaction delayed")
+        ENROLMENT = "enrolment", _("Wallet enrolment")
+        CARD_BOUND = "card_bound", _("Card bound")
+        COMPLAINT = "complaint", _("Complaint")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        DEVICE_CHANGED = "device_changed", _("New device")
+
+    bank_reference = models.CharField(
+        _("event reference"),
+        max_length=64,
+        unique=True,
+        help_text=_("The bank's own identifier; posting the same event twice changes nothing."),
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="wallet_events", verbose_name=_("customer")
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    access_channel = models.CharField(
+        _("access channel"), max_length=32, blank=True, help_text=_("App, mini-program, web, POS…")
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("wallet event")
+        verbose_name_plural = _("wallet events")
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="walletevent_customer_idx"),
+            models.Index(fields=["kind", "-occurred_at"], name="walletevent_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.bank_reference}"

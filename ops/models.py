@@ -1,0 +1,21 @@
+"""Operational state the health page reads: when each background component last proved alive."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Heartbeat(models.Model):
+    class Component(models.TextChoices):
+        BEAT = "beat", _("Scheduler (beat → worker)")
+        WORKER = "worker", _("Worker")
+
+    component = models.CharField(_("component"), max_length=16, choices=Component.choices, unique=True)
+    last_seen = models.DateTimeField(_("last seen"))
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.component} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,58 @@
+"""The Celery application: configuration comes from Django settings (CELERY_* names).
+
+The beat schedule lives here and only here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wallet_followup.settings")
+
+if Path(sys.argv[0]).name == "celery":
+    from wallet_followup.startup import load_settings_or_exit
+
+    load_settings_or_exit()
+
+app = Celery("wallet_followup")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _prepare_broker_folders(sender, **kwargs) -> None:
+    """The file-system transport needs its folders to exist before anyone publishes."""
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@app.on_after_configure.connect
+def _install_beat_schedule(sender, **kwargs) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "record-beat-heartbeat": {
+            "task": "ops.tasks.record_heartbeat",
+            "schedule": timedelta(seconds=settings.HEARTBEAT_INTERVAL_SECONDS),
+            "kwargs": {"component": "beat"},
+            # A tick that waited longer than one interval is stale; the next one replaces it.
+            "options": {"expires": settings.HEARTBEAT_INTERVAL_SECONDS},
+        },
+    }
+
+
+@worker_process_init.connect
+def _close_inherited_connections(**kwargs) -> None:
+    """A forked worker child must not reuse the parent's database socket."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.close_if_unusable_or_obsolete()
