@@ -36,9 +36,7 @@ class Role(models.TextChoices):
 class User(AbstractUser):
     """A member of the bank's staff. Customers never log in."""
 
-    language = models.CharField(
-        _("language"), max_length=8, choices=Language.choices, default=Language.CHINESE
-    )
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.CHINESE)
 
     class Meta:
         verbose_name = _("staff user")
@@ -99,9 +97,7 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200)
     phone = models.CharField(_("phone"), max_length=16, blank=True, validators=[E164_VALIDATOR])
     email = models.EmailField(_("e-mail"), blank=True)
-    language = models.CharField(
-        _("language"), max_length=8, choices=Language.choices, default=Language.CHINESE
-    )
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.CHINESE)
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
     )
@@ -121,13 +117,9 @@ class Customer(models.Model):
     enrolled_on = models.DateField(_("enrolled on"), null=True, blank=True)
 
     consent_given_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
-    consent_source = models.CharField(
-        _("consent source"), max_length=12, choices=EvidenceSource.choices, blank=True
-    )
+    consent_source = models.CharField(_("consent source"), max_length=12, choices=EvidenceSource.choices, blank=True)
     opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
-    opt_out_source = models.CharField(
-        _("opt-out source"), max_length=12, choices=EvidenceSource.choices, blank=True
-    )
+    opt_out_source = models.CharField(_("opt-out source"), max_length=12, choices=EvidenceSource.choices, blank=True)
     do_not_contact_at = models.DateTimeField(_("do not contact since"), null=True, blank=True)
     do_not_contact_source = models.CharField(
         _("do-not-contact source"), max_length=12, choices=EvidenceSource.choices, blank=True

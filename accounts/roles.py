@@ -34,7 +34,11 @@ AGENT_PERMISSIONS = {
 MANAGER_PERMISSIONS = {
     "accounts": ["view_customer", "view_walletevent"],
     "surveys": [
-        *(f"{action}_{model}" for model in ("survey", "question", "choice", "campaign") for action in ("add", "change", "delete", "view")),
+        *(
+            f"{action}_{model}"
+            for model in ("survey", "question", "choice", "campaign")
+            for action in ("add", "change", "delete", "view")
+        ),
         "launch_campaign",
         "view_concern_dashboard",
         "view_followup",

@@ -20,6 +20,14 @@ class CampaignRow:
     def total(self) -> int:
         return sum(self.by_status.values())
 
+    @property
+    def open(self) -> int:
+        return sum(self.by_status.get(status, 0) for status in FollowUp.OPEN_STATUSES)
+
+    @property
+    def completed(self) -> int:
+        return self.by_status.get(FollowUp.Status.COMPLETED, 0)
+
 
 def campaign_overview() -> list[CampaignRow]:
     """Each campaign with its follow-ups counted by status and its submitted responses."""

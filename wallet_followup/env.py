@@ -77,9 +77,7 @@ def env_list(name: str, default: list[str], *, environ: Mapping[str, str] | None
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_url(
-    name: str, default=_MISSING, *, schemes: set[str], environ: Mapping[str, str] | None = None
-) -> str:
+def env_url(name: str, default=_MISSING, *, schemes: set[str], environ: Mapping[str, str] | None = None) -> str:
     """A URL whose scheme is one of `schemes` (e.g. {"redis", "rediss"}); an empty default is kept."""
     value = env_str(name, default, environ=environ)
     if value == "" and default == "":

@@ -90,14 +90,13 @@ except Exception as exc:  # dj-database-url raises bare ValueError/KeyError on u
 if _database["ENGINE"] not in {"django.db.backends.sqlite3", "django.db.backends.postgresql"}:
     raise BadEnvironment("DATABASE_URL must point at PostgreSQL (postgres://) or SQLite (sqlite://).")
 if _database["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     _database["CONN_MAX_AGE"] = 0
     # WAL lets the web, worker and beat processes read while one of them writes.
     _database["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
     _database["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 else:
-    _database.setdefault("OPTIONS", {})["connect_timeout"] = env_int(
-        "DATABASE_CONNECT_TIMEOUT", 5, minimum=1
-    )
+    _database.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -139,6 +138,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+if DEBUG:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from the finders but wants the folder
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,0 +1,28 @@
+"""The one place personal identifiers are masked for display and export."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+def mask_phone(phone: str) -> str:
+    """Keep the country code, the first three and the last four digits: +86 138****8000."""
+    if not phone:
+        return ""
+    try:
+        parsed = phonenumbers.parse(phone, None)
+        country, national = str(parsed.country_code), str(parsed.national_number)
+    except phonenumbers.NumberParseException:
+        return "*" * len(phone)
+    if len(national) <= 7:
+        return f"+{country} {national[:1]}{'*' * (len(national) - 1)}"
+    hidden = len(national) - 7
+    return f"+{country} {national[:3]}{'*' * hidden}{national[-4:]}"
+
+
+def mask_email(email: str) -> str:
+    """First character of the local part and the domain: z***@example.com."""
+    if not email or "@" not in email:
+        return ""
+    local, domain = email.split("@", 1)
+    return f"{local[:1]}***@{domain}"

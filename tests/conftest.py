@@ -1,0 +1,46 @@
+import os
+
+import pytest
+
+from tests import factories
+
+# live_server sets up its database from a thread that Django would otherwise refuse to use.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a downloaded browser; quiet on a closed network."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+# Personas: Alice works the phones, Maggie runs campaigns, Adam administers the system.
+@pytest.fixture
+def agent(db):
+    return factories.UserFactory(username="alice", first_name="Alice", roles=["agent"])
+
+
+@pytest.fixture
+def manager(db):
+    return factories.UserFactory(username="maggie", first_name="Maggie", roles=["manager"])
+
+
+@pytest.fixture
+def administrator(db):
+    return factories.UserFactory(username="adam", first_name="Adam", roles=["admin"], is_staff=True)
+
+
+@pytest.fixture
+def customer(db):
+    return factories.CustomerFactory(name="王芳", phone="+8613800138000", language="zh-hans")
