@@ -94,7 +94,7 @@ class Customer(models.Model):
     """A wallet user the bank may follow up with."""
 
     bank_reference = models.CharField(_("bank reference"), max_length=64, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("customer name"), max_length=200)
     phone = models.CharField(_("phone"), max_length=16, blank=True, validators=[E164_VALIDATOR])
     email = models.EmailField(_("e-mail"), blank=True)
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.CHINESE)
@@ -138,6 +138,10 @@ class Customer(models.Model):
             models.Index(fields=["wallet_product"], name="customer_product_idx"),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(consent_given_at__isnull=True) | ~models.Q(consent_source=""),
+                name="customer_consent_has_source",
+            ),
             models.CheckConstraint(
                 condition=models.Q(opted_out_at__isnull=True) | ~models.Q(opt_out_source=""),
                 name="customer_opt_out_has_source",

@@ -57,14 +57,21 @@ ROLE_PERMISSIONS = {"agent": AGENT_PERMISSIONS, "manager": MANAGER_PERMISSIONS, 
 
 
 def sync_role_groups(apps) -> None:
-    """Create the role groups and set their permissions exactly (works with historical `apps`)."""
+    """Create the role groups and set their permissions exactly.
+
+    Works with a migration's historical `apps` and with the live registry (`django.apps.apps`).
+    """
     from django.contrib.auth.management import create_permissions
 
     # Permissions are normally created after migrations finish; make sure they exist now.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        if getattr(app_config, "models_module", None) is None:
+            # A historical app registry: create_permissions skips apps without a models module.
+            app_config.models_module = True
+            create_permissions(app_config, apps=apps, verbosity=0)
+            app_config.models_module = None
+        else:
+            create_permissions(app_config, apps=apps, verbosity=0)
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

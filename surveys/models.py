@@ -17,6 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Channel, Customer, Language, WalletEvent
 
@@ -77,7 +78,7 @@ class Question(models.Model):
     class Kind(models.TextChoices):
         NPS = "nps", _("Net Promoter Score (0–10)")
         RATING = "rating", _("Rating (1–5)")
-        CES = "ces", _("Effort agreement (1–7)")
+        CES = "ces", _("Customer effort (1–7)")
         SINGLE_CHOICE = "single_choice", _("Single choice")
         MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
         YES_NO = "yes_no", _("Yes / no")
@@ -211,6 +212,7 @@ class Campaign(models.Model):
 # Spelled out as strings because Meta cannot see FollowUp.Status; FollowUp uses the same tuples.
 _FOLLOWUP_OPEN = ("planned", "in_progress", "invited", "awaiting_callback")
 _FOLLOWUP_DUE = ("planned", "awaiting_callback")
+_FOLLOWUP_CLOSED = ("completed", "unreachable", "refused", "expired", "cancelled", "skipped")
 
 
 class FollowUp(models.Model):
@@ -229,6 +231,7 @@ class FollowUp(models.Model):
         SKIPPED = "skipped", _("Skipped: no allowed slot")
 
     OPEN_STATUSES = _FOLLOWUP_OPEN
+    CLOSED_STATUSES = _FOLLOWUP_CLOSED
     # States the dispatcher acts on when `scheduled_for` has passed.
     DUE_STATUSES = _FOLLOWUP_DUE
 
@@ -275,6 +278,10 @@ class FollowUp(models.Model):
             models.CheckConstraint(
                 condition=~Q(status__in=_FOLLOWUP_DUE) | Q(scheduled_for__isnull=False),
                 name="followup_due_state_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=_FOLLOWUP_CLOSED) | Q(closed_at__isnull=False),
+                name="followup_closed_state_has_time",
             ),
         ]
         indexes = [
@@ -351,7 +358,7 @@ class Response(models.Model):
     """A customer's answers to one follow-up; exactly one per follow-up."""
 
     class Status(models.TextChoices):
-        IN_PROGRESS = "in_progress", _("In progress")
+        IN_PROGRESS = "in_progress", pgettext_lazy("response status", "Being answered")
         SUBMITTED = "submitted", _("Submitted")
 
     class Mode(models.TextChoices):
@@ -428,8 +435,8 @@ class Case(models.Model):
         URGENT = 4, _("Urgent")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        IN_PROGRESS = "in_progress", _("In progress")
+        OPEN = "open", pgettext_lazy("case status", "Open")
+        IN_PROGRESS = "in_progress", pgettext_lazy("case status", "In progress")
         RESOLVED = "resolved", _("Resolved")
 
     follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="cases")

@@ -26,5 +26,5 @@ def agent_queue(*, agent: User, now: datetime, limit: int = 50) -> QuerySet[Foll
 
 def agent_upcoming_count(*, agent: User, now: datetime) -> int:
     return FollowUp.objects.filter(
-        assigned_agent=agent, status__in=FollowUp.DUE_STATUSES, scheduled_for__gt=now
+        assigned_agent=agent, channel="phone", status__in=FollowUp.DUE_STATUSES, scheduled_for__gt=now
     ).count()

@@ -44,3 +44,9 @@ def administrator(db):
 @pytest.fixture
 def customer(db):
     return factories.CustomerFactory(name="王芳", phone="+8613800138000", language="zh-hans")
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # A bank workstation in China: the browser asks for Chinese first.
+    return {**browser_context_args, "locale": "zh-CN"}

@@ -106,6 +106,7 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
     channel = "phone"
     status = FollowUp.Status.PLANNED
     scheduled_for = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=5))
+    closed_at = factory.LazyAttribute(lambda f: timezone.now() if f.status in FollowUp.CLOSED_STATUSES else None)
 
 
 class ContactAttemptFactory(factory.django.DjangoModelFactory):

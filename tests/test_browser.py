@@ -1,11 +1,19 @@
 """What a person sees, in a real headless Chromium."""
 
 import pytest
+from django.apps import apps as django_apps
 from playwright.sync_api import Page, expect
 
+from accounts.roles import sync_role_groups
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def role_groups():
+    """Live-server tests flush the database after each test, role groups included; put them back."""
+    sync_role_groups(django_apps)
 
 
 def sign_in(page: Page, live_server, username: str) -> None:

@@ -39,6 +39,11 @@ def test_a_planned_follow_up_needs_a_time(customer):
         factories.FollowUpFactory(customer=customer, status=FollowUp.Status.PLANNED, scheduled_for=None)
 
 
+def test_a_closed_follow_up_records_when_it_closed(customer):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.FollowUpFactory(customer=customer, status=FollowUp.Status.UNREACHABLE, closed_at=None)
+
+
 def test_customer_bank_references_are_unique(customer):
     with pytest.raises(IntegrityError), transaction.atomic():
         factories.CustomerFactory(bank_reference=customer.bank_reference)

@@ -1,0 +1,66 @@
+"""`manage.py seed_demo`: fill a development database with a realistic, repeatable demo."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ops.demo_data import DEMO_PASSWORD, DEMO_STAFF, DemoDataError, seed_demo
+
+LABELS = {
+    "staff_users": "staff users",
+    "customers": "customers",
+    "wallet_events": "wallet events",
+    "surveys": "surveys",
+    "questions": "questions",
+    "choices": "choices",
+    "campaigns": "campaigns",
+    "follow_ups": "follow-ups",
+    "contact_attempts": "contact attempts",
+    "responses": "responses",
+    "answers": "answers",
+    "cases": "cases",
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo staff logins, wallet customers and events, a published survey and two running campaigns "
+        "with follow-ups in every state. Running it again creates nothing new."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--customers", type=int, default=3000, help="How many demo customers (default 3000).")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DEBUG off. The demo users have a published password: never use this in production.",
+        )
+
+    def handle(self, *args, customers: int, force: bool, **options) -> None:
+        # The demo logins share a password printed below, so only a development site may get them.
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo creates users with a known password; it runs only with DEBUG=1 or --force.")
+        if customers < 0:
+            raise CommandError("--customers must be 0 or more.")
+
+        started = time.monotonic()
+        try:
+            counts = seed_demo(customers=customers, stdout=self.stdout)
+        except DemoDataError as exc:
+            raise CommandError(str(exc)) from exc
+        elapsed = time.monotonic() - started
+
+        created = [f"{counts[key]} {label}" for key, label in LABELS.items() if counts.get(key)]
+        if created:
+            self.stdout.write(self.style.SUCCESS(f"Demo data ready in {elapsed:.1f} s. Created: {', '.join(created)}."))
+        else:
+            self.stdout.write(self.style.SUCCESS("The demo data was already there; nothing was created or changed."))
+
+        self.stdout.write("\nStart the site with `manage.py runserver` and open http://127.0.0.1:8000/")
+        self.stdout.write(f"Demo logins (password {DEMO_PASSWORD} for all):")
+        for staff in DEMO_STAFF:
+            self.stdout.write(f"  {staff.username:<8}  {staff.role:<8} → {staff.lands_on}")
+        self.stdout.write("A user that already existed under one of these names was left as it was, password included.")

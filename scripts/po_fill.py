@@ -1,0 +1,37 @@
+"""Fill or correct msgstrs in a .po file from a JSON map {"[context|]msgid": "msgstr"}; clears fuzzy flags.
+
+Usage: python scripts/po_fill.py locale/zh_Hans/LC_MESSAGES/django.po translations.json
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+
+def main(po_path: str, map_path: str) -> None:
+    translations = json.loads(Path(map_path).read_text(encoding="utf-8"))
+    blocks = Path(po_path).read_text(encoding="utf-8").split("\n\n")
+    done = set()
+    for i, block in enumerate(blocks):
+        ctx = re.search(r'^msgctxt "(.*)"$', block, re.M)
+        mid = re.search(r'^msgid "(.*)"$', block, re.M)
+        if not mid:
+            continue
+        key = f"{ctx.group(1)}|{mid.group(1)}" if ctx else mid.group(1)
+        if key not in translations or "msgid_plural" in block:
+            continue
+        lines = [line for line in block.split("\n") if not line.startswith("#|") and line != "#, fuzzy"]
+        lines = [line.replace("#, fuzzy, ", "#, ") for line in lines]
+        start = next(n for n, line in enumerate(lines) if line.startswith("msgstr"))
+        lines = lines[:start] + [f'msgstr "{translations[key]}"']
+        blocks[i] = "\n".join(lines)
+        done.add(key)
+    Path(po_path).write_text("\n\n".join(blocks), encoding="utf-8")
+    missing = set(translations) - done
+    if missing:
+        sys.exit(f"not found in {po_path}: {sorted(missing)}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

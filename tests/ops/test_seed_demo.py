@@ -1,0 +1,204 @@
+"""`manage.py seed_demo`: a repeatable demo that never disturbs real data."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.models import Customer, User, WalletEvent
+from ops import demo_data
+from ops.demo_data import DEMO_PASSWORD, DEMO_STAFF, build_demo_customers, seed_demo
+from surveys.models import Campaign, Case, ContactAttempt, FollowUp, Question, Response, Survey
+from surveys.queries import agent_queue
+
+pytestmark = pytest.mark.django_db
+
+SMALL = 200  # customers: enough for every state, quick enough to seed in each test
+
+
+def row_counts() -> dict[str, int]:
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models(include_auto_created=True)}
+
+
+def snapshot(*models) -> dict[str, list[dict]]:
+    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in models}
+
+
+def test_it_creates_nothing_new_and_changes_nothing_when_run_twice():
+    first = seed_demo(customers=SMALL)
+    counts_before = row_counts()
+    rows_before = snapshot(User, Customer, WalletEvent, Survey, Campaign, FollowUp, ContactAttempt, Response)
+
+    second = seed_demo(customers=SMALL)
+
+    assert first["customers"] == SMALL
+    assert set(second.values()) == {0}
+    assert row_counts() == counts_before
+    assert snapshot(User, Customer, WalletEvent, Survey, Campaign, FollowUp, ContactAttempt, Response) == rows_before
+
+
+def test_it_keeps_an_existing_non_demo_customer_and_its_data_unchanged():
+    customer = Customer.objects.create(
+        bank_reference="BANK-000042",
+        name="李娜",
+        phone="+8613912345678",
+        email="li.na@bank.example",
+        consent_given_at=timezone.now() - timedelta(days=100),
+        consent_source="enrolment",
+    )
+    WalletEvent.objects.create(
+        bank_reference="BANK-EV-1",
+        customer=customer,
+        kind="payment_failed",
+        occurred_at=timezone.now() - timedelta(hours=5),
+        details={"amount": 12.5},
+    )
+    before = snapshot(Customer, WalletEvent)
+
+    seed_demo(customers=SMALL)
+
+    after = snapshot(Customer, WalletEvent)
+    assert [row for row in after["accounts.Customer"] if row["id"] == customer.pk] == before["accounts.Customer"]
+    assert [row for row in after["accounts.WalletEvent"] if row["customer_id"] == customer.pk] == before[
+        "accounts.WalletEvent"
+    ]
+    assert not FollowUp.objects.filter(customer=customer).exists()
+
+
+def test_it_leaves_an_existing_user_with_a_demo_name_alone():
+    own = User.objects.create_user(username="manager", password="the-managers-own-password")
+
+    seed_demo(customers=SMALL)
+
+    own.refresh_from_db()
+    assert own.check_password("the-managers-own-password")
+    assert not own.groups.exists()
+
+
+def test_it_creates_follow_ups_in_every_status():
+    seed_demo(customers=SMALL)
+
+    assert set(FollowUp.objects.values_list("status", flat=True)) == set(FollowUp.Status.values)
+
+
+def test_it_never_gives_a_follow_up_to_an_opted_out_or_do_not_contact_customer():
+    seed_demo(customers=SMALL)
+
+    not_contactable = Customer.objects.exclude(opted_out_at=None) | Customer.objects.exclude(do_not_contact_at=None)
+    assert not_contactable.exists(), "the demo should include customers who opted out"
+    assert not FollowUp.objects.filter(customer__in=not_contactable).exists()
+
+
+@pytest.mark.parametrize("staff", DEMO_STAFF, ids=lambda staff: staff.username)
+def test_it_gives_each_role_a_user_who_can_log_in(client, staff):
+    seed_demo(customers=SMALL)
+
+    user = User.objects.get(username=staff.username)
+    assert list(user.groups.values_list("name", flat=True)) == [staff.role]
+    assert user.is_staff == (staff.role == "admin")
+    assert not user.is_superuser
+    assert client.login(username=staff.username, password=DEMO_PASSWORD)
+
+
+def test_it_answers_every_required_question_in_each_submitted_response():
+    seed_demo(customers=SMALL)
+
+    responses = Response.objects.prefetch_related("answers")
+    required = set(Question.objects.filter(required=True).values_list("pk", flat=True))
+    assert responses.count() == FollowUp.objects.filter(status="completed").count() > 0
+    for response in responses:
+        assert response.status == Response.Status.SUBMITTED
+        assert required <= {answer.question_id for answer in response.answers.all()}
+        assert (response.mode == Response.Mode.PHONE) == (response.taken_by_id is not None)
+
+
+def test_its_net_promoter_score_is_plausible():
+    seed_demo(customers=SMALL)
+
+    scores = list(Response.objects.filter(answers__question__code="nps").values_list("answers__number", flat=True))
+    promoters = sum(score >= 9 for score in scores)
+    detractors = sum(score <= 6 for score in scores)
+    assert -20 <= 100 * (promoters - detractors) / len(scores) <= 50
+
+
+def test_it_leaves_due_phone_calls_in_every_agents_queue():
+    seed_demo(customers=SMALL)
+
+    for username in ("agent", "agent2"):
+        assert agent_queue(agent=User.objects.get(username=username), now=timezone.now()).exists()
+    assert FollowUp.objects.filter(channel="phone", status="planned", assigned_agent=None).exists()
+
+
+def test_its_follow_ups_agree_with_their_last_contact_attempt():
+    seed_demo(customers=SMALL)
+
+    last_outcome = {"awaiting_callback": "callback_requested", "refused": "refusal", "invited": "sent"}
+    for follow_up in FollowUp.objects.prefetch_related("attempts_made"):
+        attempts = list(follow_up.attempts_made.all())
+        assert [attempt.number for attempt in attempts] == list(range(1, follow_up.attempts + 1))
+        if follow_up.status in last_outcome:
+            assert attempts[-1].outcome == last_outcome[follow_up.status]
+        if follow_up.status == "awaiting_callback":
+            assert attempts[-1].callback_at == follow_up.scheduled_for
+        if follow_up.channel == "phone":
+            assert all(attempt.agent_id for attempt in attempts)
+
+
+def test_it_dates_what_already_happened_in_the_past_and_event_follow_ups_after_their_event():
+    now = timezone.now()
+    seed_demo(customers=SMALL, now=now)
+
+    assert not ContactAttempt.objects.filter(started_at__gt=now).exists()
+    assert not FollowUp.objects.filter(closed_at__gt=now).exists()
+    assert not Response.objects.filter(submitted_at__gt=now).exists()
+    assert not Case.objects.filter(opened_at__gt=now).exists()
+    assert not Case.objects.filter(resolved_at__gt=now).exists()
+    for follow_up in FollowUp.objects.exclude(wallet_event=None).select_related("wallet_event"):
+        assert follow_up.wallet_event.customer_id == follow_up.customer_id
+        assert follow_up.scheduled_for is None or follow_up.scheduled_for > follow_up.wallet_event.occurred_at
+
+
+def test_it_writes_nothing_when_it_fails_part_way(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(demo_data, "_save_cases", broken)
+    before = row_counts()
+
+    with pytest.raises(RuntimeError):
+        seed_demo(customers=SMALL)
+
+    assert row_counts() == before
+
+
+def test_it_makes_the_same_customers_every_time():
+    now = timezone.now()
+    fields = ("bank_reference", "name", "phone", "email", "time_zone", "device_os", "app_version", "segment")
+    first = [[getattr(c, f) for f in fields] for c in build_demo_customers(50, now=now)]
+    again = [[getattr(c, f) for f in fields] for c in build_demo_customers(80, now=now)][:50]
+    assert first == again
+
+
+def test_the_command_prints_the_logins_and_where_to_go():
+    out = StringIO()
+    with override_settings(DEBUG=True):  # the test runner turns DEBUG off
+        call_command("seed_demo", customers=SMALL, stdout=out)
+
+    text = out.getvalue()
+    assert "http://127.0.0.1:8000/" in text
+    assert DEMO_PASSWORD in text
+    assert all(staff.username in text for staff in DEMO_STAFF)
+
+
+def test_the_command_refuses_to_run_without_debug_unless_forced():
+    with override_settings(DEBUG=False):
+        with pytest.raises(CommandError, match="DEBUG"):
+            call_command("seed_demo", customers=SMALL, stdout=StringIO())
+        assert not Customer.objects.exists()
+
+        call_command("seed_demo", customers=SMALL, force=True, stdout=StringIO())
+    assert Customer.objects.count() == SMALL
