@@ -42,6 +42,13 @@ class User(AbstractUser):
         verbose_name = _("staff user")
         verbose_name_plural = _("staff users")
 
+    def get_full_name(self) -> str:
+        """Chinese names read family name first, with no space: 王芳, not 芳 王."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if any("\u4e00" <= char <= "\u9fff" for char in first + last):
+            return f"{last}{first}"
+        return super().get_full_name()
+
     def has_role(self, role: Role | str) -> bool:
         if not self.is_active:
             return False

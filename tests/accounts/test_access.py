@@ -84,3 +84,8 @@ def test_signing_out_needs_a_post_and_ends_the_session(client, agent):
     assert client.get(reverse("logout")).status_code == 405
     client.post(reverse("logout"))
     assert client.get(AGENT_QUEUE).status_code == 302
+
+
+def test_a_chinese_staff_name_reads_family_name_first():
+    assert factories.UserFactory(first_name="芳", last_name="王").get_full_name() == "王芳"
+    assert factories.UserFactory(first_name="Alice", last_name="Chen").get_full_name() == "Alice Chen"

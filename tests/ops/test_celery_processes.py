@@ -96,6 +96,7 @@ def test_a_task_sent_from_the_web_process_runs_in_a_separate_worker(start, tmp_p
 
     assert wait_for(lambda: Heartbeat.objects.filter(component="beat").exists()), "the worker did not run the task"
     assert worker.poll() is None
+    assert not (ROOT / "control").exists(), "the broker wrote its control folder into the source tree"
 
 
 def test_beat_ticks_reach_the_worker_through_the_broker(start, tmp_path):

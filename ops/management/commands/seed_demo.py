@@ -59,7 +59,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(self.style.SUCCESS("The demo data was already there; nothing was created or changed."))
 
-        self.stdout.write("\nStart the site with `manage.py runserver` and open http://127.0.0.1:8000/")
+        self.stdout.write("\nOpen http://127.0.0.1:8000/ once the site runs (`make run`; `make demo` does it all).")
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD} for all):")
         for staff in DEMO_STAFF:
             self.stdout.write(f"  {staff.username:<8}  {staff.role:<8} → {staff.lands_on}")
