@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Customer, User, WalletEvent
+from accounts.models import ConsentRecord, Customer, User, WalletEvent
 
 
 @admin.register(User)
@@ -21,14 +21,56 @@ class WalletEventInline(admin.TabularInline):
     can_delete = False
 
 
+class ConsentRecordInline(admin.TabularInline):
+    model = ConsentRecord
+    extra = 0
+    fields = ("recorded_at", "kind", "channel", "source", "recorded_by", "reference")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # evidence is recorded through the services, never typed into the admin
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    """Evidence is append-only: the admin can read and search it, nobody can change or delete it."""
+
+    list_display = ("customer", "kind", "channel", "source", "recorded_at", "recorded_by")
+    list_filter = ("kind", "channel", "source")
+    search_fields = ("customer__bank_reference", "customer__name", "reference")
+    date_hierarchy = "recorded_at"
+    list_select_related = ("customer", "recorded_by")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ("bank_reference", "name", "language", "time_zone", "device_os", "app_version", "segment")
-    list_filter = ("language", "device_os", "wallet_product", "segment", "preferred_channel", "time_zone")
+    list_filter = ("language", "device_os", "wallet_product", "segment", "region", "preferred_channel", "time_zone")
     search_fields = ("bank_reference", "name", "phone", "email")
     date_hierarchy = "created_at"
-    readonly_fields = ("created_at", "updated_at")
-    inlines = [WalletEventInline]
+    readonly_fields = (
+        "created_at",
+        "updated_at",
+        "consent_given_at",
+        "consent_source",
+        "phone_opt_out_at",
+        "sms_opt_out_at",
+        "email_opt_out_at",
+        "do_not_contact_at",
+        "do_not_contact_source",
+    )
+    inlines = [ConsentRecordInline, WalletEventInline]
     list_per_page = 50
     show_full_result_count = False  # a COUNT(*) over millions of customers on every page is slow
 

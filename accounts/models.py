@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -122,11 +123,19 @@ class Customer(models.Model):
     wallet_product = models.CharField(_("wallet product"), max_length=64, blank=True)
     segment = models.CharField(_("segment"), max_length=64, blank=True)
     enrolled_on = models.DateField(_("enrolled on"), null=True, blank=True)
+    region = models.CharField(
+        _("region"),
+        max_length=2,
+        default="CN",
+        help_text=_("ISO country code of the rules that protect this customer (CN, HK, US, FR…)."),
+    )
 
     consent_given_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
     consent_source = models.CharField(_("consent source"), max_length=12, choices=EvidenceSource.choices, blank=True)
-    opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
-    opt_out_source = models.CharField(_("opt-out source"), max_length=12, choices=EvidenceSource.choices, blank=True)
+    # Current opt-outs per channel, kept in step with ConsentRecord (the evidence) by accounts.services.
+    phone_opt_out_at = models.DateTimeField(_("opted out of calls at"), null=True, blank=True)
+    sms_opt_out_at = models.DateTimeField(_("opted out of SMS at"), null=True, blank=True)
+    email_opt_out_at = models.DateTimeField(_("opted out of e-mail at"), null=True, blank=True)
     do_not_contact_at = models.DateTimeField(_("do not contact since"), null=True, blank=True)
     do_not_contact_source = models.CharField(
         _("do-not-contact source"), max_length=12, choices=EvidenceSource.choices, blank=True
@@ -150,10 +159,6 @@ class Customer(models.Model):
                 name="customer_consent_has_source",
             ),
             models.CheckConstraint(
-                condition=models.Q(opted_out_at__isnull=True) | ~models.Q(opt_out_source=""),
-                name="customer_opt_out_has_source",
-            ),
-            models.CheckConstraint(
                 condition=models.Q(do_not_contact_at__isnull=True) | ~models.Q(do_not_contact_source=""),
                 name="customer_do_not_contact_has_source",
             ),
@@ -166,9 +171,53 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.bank_reference})"
 
-    @property
-    def is_contactable(self) -> bool:
-        return self.opted_out_at is None and self.do_not_contact_at is None
+    def opt_out_at(self, channel: str) -> datetime | None:
+        return getattr(self, f"{channel}_opt_out_at")
+
+    def may_be_contacted_by(self, channel: str) -> bool:
+        """Consent given, not on the do-not-contact list, not opted out of this channel."""
+        return self.consent_given_at is not None and self.do_not_contact_at is None and self.opt_out_at(channel) is None
+
+
+class ConsentRecord(models.Model):
+    """Evidence of a consent, opt-out or do-not-contact decision. Append-only: never edited, never deleted.
+
+    The customer's current state (Customer.*_opt_out_at, do_not_contact_at, consent_given_at) is a
+    summary of these records, written by accounts.services in the same transaction.
+    """
+
+    class Kind(models.TextChoices):
+        CONSENT = "consent", _("Consent given")
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
+        OPT_OUT = "opt_out", _("Opted out")
+        OPT_IN = "opt_in", _("Opted back in")
+        DO_NOT_CONTACT = "do_not_contact", _("Do not contact")
+        DO_NOT_CONTACT_LIFTED = "do_not_contact_lifted", _("Do-not-contact lifted")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_records")
+    kind = models.CharField(_("decision"), max_length=24, choices=Kind.choices)
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=Channel.choices, blank=True, help_text=_("Empty: every channel.")
+    )
+    source = models.CharField(_("source"), max_length=12, choices=EvidenceSource.choices)
+    recorded_at = models.DateTimeField(_("recorded at"))
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("recorded by")
+    )
+    reference = models.CharField(
+        _("reference"), max_length=200, blank=True, help_text=_("Follow-up, API client, import file and row…")
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
+        ordering = ["customer", "recorded_at", "id"]
+        indexes = [models.Index(fields=["customer", "recorded_at"], name="consent_customer_idx")]
+
+    def __str__(self) -> str:
+        channel = self.get_channel_display() if self.channel else _("every channel")
+        return f"{self.get_kind_display()} · {channel} · {self.recorded_at:%Y-%m-%d}"
 
 
 class WalletEvent(models.Model):

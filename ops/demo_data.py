@@ -29,7 +29,17 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from faker import Faker
 
-from accounts.models import Channel, Customer, DevicePlatform, EvidenceSource, Language, TimeOfDay, User, WalletEvent
+from accounts.models import (
+    Channel,
+    ConsentRecord,
+    Customer,
+    DevicePlatform,
+    EvidenceSource,
+    Language,
+    TimeOfDay,
+    User,
+    WalletEvent,
+)
 from surveys.models import Answer, Campaign, Case, Choice, Concern, ContactAttempt, FollowUp, Question, Response, Survey
 
 SEED = 2026
@@ -202,10 +212,10 @@ def _build_customer(number: int, rng: random.Random, fake_zh: Faker, fake_en: Fa
         consent_source = rng.choice((EvidenceSource.LINK, EvidenceSource.AGENT))
     else:
         consent_given_at, consent_source = None, ""
-    opted_out_at, opt_out_source = None, ""
+    opted_out_at = None
     if rng.random() < 0.03:
+        # Opting out from a survey link stops every channel; the evidence says it came from the link.
         opted_out_at = enrolled_at + (now - enrolled_at) * rng.random()
-        opt_out_source = EvidenceSource.LINK if rng.random() < 0.7 else EvidenceSource.AGENT
     do_not_contact_at, do_not_contact_source = None, ""
     if rng.random() < 0.02:
         do_not_contact_at = enrolled_at + (now - enrolled_at) * rng.random()
@@ -230,19 +240,64 @@ def _build_customer(number: int, rng: random.Random, fake_zh: Faker, fake_en: Fa
         enrolled_on=enrolled_at.date(),
         consent_given_at=consent_given_at,
         consent_source=consent_source,
-        opted_out_at=opted_out_at,
-        opt_out_source=opt_out_source,
+        region=_REGIONS.get(time_zone, "CN"),
+        phone_opt_out_at=opted_out_at,
+        sms_opt_out_at=opted_out_at,
+        email_opt_out_at=opted_out_at,
         do_not_contact_at=do_not_contact_at,
         do_not_contact_source=do_not_contact_source,
     )
+
+
+_REGIONS = {"Asia/Hong_Kong": "HK", "America/New_York": "US", "Europe/Paris": "FR", "Europe/London": "GB"}
 
 
 def _ensure_customers(generated: Sequence[Customer], counts: dict[str, int]) -> None:
     references = [customer.bank_reference for customer in generated]
     existing = set(Customer.objects.filter(bank_reference__in=references).values_list("bank_reference", flat=True))
     missing = [customer for customer in generated if customer.bank_reference not in existing]
-    Customer.objects.bulk_create(missing, batch_size=1000)
+    created = Customer.objects.bulk_create(missing, batch_size=1000)
     counts["customers"] += len(missing)
+    _record_demo_evidence([customer.bank_reference for customer in created])
+
+
+def _record_demo_evidence(references: Sequence[str]) -> None:
+    """Each consent, opt-out and do-not-contact state of a new demo customer gets its evidence record."""
+    records = []
+    for customer in Customer.objects.filter(bank_reference__in=references):
+        if customer.consent_given_at:
+            records.append(
+                ConsentRecord(
+                    customer=customer,
+                    kind=ConsentRecord.Kind.CONSENT,
+                    source=customer.consent_source,
+                    recorded_at=customer.consent_given_at,
+                    reference="demo data",
+                )
+            )
+        if customer.sms_opt_out_at:
+            records.extend(
+                ConsentRecord(
+                    customer=customer,
+                    kind=ConsentRecord.Kind.OPT_OUT,
+                    channel=channel,
+                    source=EvidenceSource.LINK,
+                    recorded_at=customer.sms_opt_out_at,
+                    reference="demo data: survey link",
+                )
+                for channel in ("phone", "sms", "email")
+            )
+        if customer.do_not_contact_at:
+            records.append(
+                ConsentRecord(
+                    customer=customer,
+                    kind=ConsentRecord.Kind.DO_NOT_CONTACT,
+                    source=customer.do_not_contact_source,
+                    recorded_at=customer.do_not_contact_at,
+                    reference="demo data",
+                )
+            )
+    ConsentRecord.objects.bulk_create(records, batch_size=1000)
 
 
 # --- Wallet events -------------------------------------------------------------------------------
@@ -1122,7 +1177,9 @@ def _contactable_demo_customers() -> list[Customer]:
     return list(
         Customer.objects.filter(
             bank_reference__startswith=CUSTOMER_PREFIX,
-            opted_out_at__isnull=True,
+            phone_opt_out_at__isnull=True,
+            sms_opt_out_at__isnull=True,
+            email_opt_out_at__isnull=True,
             do_not_contact_at__isnull=True,
             consent_given_at__isnull=False,
         )

@@ -145,6 +145,14 @@ class Choice(models.Model):
         return self.label_en if language == Language.ENGLISH else self.label_zh
 
 
+class PlanningStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Planning")
+    DONE = "done", _("Planned")
+    FAILED = "failed", _("Failed")
+
+
 class Campaign(models.Model):
     """A survey sent to an audience through some channels, under contact rules."""
 
@@ -184,6 +192,26 @@ class Campaign(models.Model):
     cool_off = models.DurationField(_("cool-off after the event"), default=timedelta(hours=2))
     deadline = models.DurationField(_("deadline after the event"), default=timedelta(hours=48))
     link_valid_for = models.DurationField(_("survey link valid for"), default=timedelta(days=14))
+    region_policies = models.JSONField(
+        _("policy per customer region"),
+        default=dict,
+        blank=True,
+        help_text=_('Customers of these regions get these presets instead, e.g. {"HK": "hong_kong"}.'),
+    )
+    calls_per_hour = models.PositiveIntegerField(
+        _("calls per hour"), default=40, help_text=_("What the agents on shift can make in one hour.")
+    )
+    messages_per_minute = models.PositiveIntegerField(_("messages per minute"), default=2000)
+    # Planning progress, written by the planning task and read by the campaign page.
+    planning_status = models.CharField(
+        _("planning"), max_length=12, choices=PlanningStatus.choices, default=PlanningStatus.NOT_STARTED
+    )
+    planning_total = models.PositiveIntegerField(_("customers to consider"), default=0)
+    planning_done = models.PositiveIntegerField(_("customers considered"), default=0)
+    planned_count = models.PositiveIntegerField(_("follow-ups planned"), default=0)
+    exclusions = models.JSONField(_("customers left out, by reason"), default=dict, blank=True)
+    planning_error = models.TextField(_("planning error"), blank=True)
+    planned_at = models.DateTimeField(_("planned at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -256,6 +284,9 @@ class FollowUp(models.Model):
     token_hash = models.CharField(_("link token hash"), max_length=64, null=True, blank=True, unique=True)
     expires_at = models.DateTimeField(_("link expires at"), null=True, blank=True)
     close_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # Set when a dispatcher claims the row; a claim older than the recovery timeout was abandoned.
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    claimed_by = models.CharField(_("claimed by"), max_length=100, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -294,6 +325,7 @@ class FollowUp(models.Model):
             models.Index(fields=["assigned_agent", "status", "scheduled_for"], name="followup_agent_queue_idx"),
             models.Index(fields=["customer", "-created_at"], name="followup_customer_recent_idx"),
             models.Index(fields=["campaign", "status"], name="followup_campaign_status_idx"),
+            models.Index(fields=["claimed_at"], condition=Q(status="in_progress"), name="followup_claimed_idx"),
         ]
         permissions = [("work_call_queue", _("Can work the call queue"))]
 
@@ -321,6 +353,7 @@ class ContactAttempt(models.Model):
         CALLBACK_REQUESTED = "callback_requested", _("Asked to be called back")  # 2.111
         DO_NOT_CONTACT = "do_not_contact", _("Asked not to be contacted")  # 2.112
         # Messages.
+        QUEUED = "queued", _("Message being sent")
         SENT = "sent", _("Message sent")
         DELIVERED = "delivered", _("Message delivered")
         FAILED = "failed", _("Message failed")
@@ -342,6 +375,7 @@ class ContactAttempt(models.Model):
         verbose_name = _("contact attempt")
         verbose_name_plural = _("contact attempts")
         ordering = ["follow_up", "number"]
+        indexes = [models.Index(fields=["started_at"], name="attempt_started_idx")]
         constraints = [
             models.UniqueConstraint(fields=["follow_up", "number"], name="attempt_number_unique_per_followup"),
             models.CheckConstraint(

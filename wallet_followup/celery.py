@@ -46,6 +46,22 @@ def _install_beat_schedule(sender, **kwargs) -> None:
             # A tick that waited longer than one interval is stale; the next one replaces it.
             "options": {"expires": settings.HEARTBEAT_INTERVAL_SECONDS},
         },
+        # The database says what is due; each tick claims it. A lost tick is caught up by the next.
+        "dispatch-due-follow-ups": {
+            "task": "surveys.dispatch_due_follow_ups",
+            "schedule": timedelta(seconds=settings.DISPATCH_INTERVAL_SECONDS),
+            "options": {"expires": settings.DISPATCH_INTERVAL_SECONDS},
+        },
+        "recover-abandoned-claims": {
+            "task": "surveys.recover_abandoned_claims",
+            "schedule": timedelta(minutes=5),
+            "options": {"expires": 300},
+        },
+        "plan-pending-event-follow-ups": {
+            "task": "surveys.plan_pending_event_follow_ups",
+            "schedule": timedelta(minutes=5),
+            "options": {"expires": 300},
+        },
     }
 
 

@@ -208,6 +208,25 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 5 * 60, min
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 6 * 60, minimum=1)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The dispatcher: how often beat wakes it, how many due follow-ups one claim takes, and after how
+# long a claim whose worker died is handed back.
+DISPATCH_INTERVAL_SECONDS = env_int("DISPATCH_INTERVAL_SECONDS", 60, minimum=1)
+DISPATCH_BATCH_SIZE = env_int("DISPATCH_BATCH_SIZE", 500, minimum=1, maximum=10_000)
+CLAIM_TIMEOUT_SECONDS = env_int("CLAIM_TIMEOUT_SECONDS", 10 * 60, minimum=30)
+
+# Where survey links point: the public address of the customer-facing site.
+if DEBUG:
+    SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes={"http", "https"})
+else:
+    SITE_URL = env_url("SITE_URL", schemes={"https"})
+SITE_URL = SITE_URL.rstrip("/")
+# SMS provider: a dotted path to a backend class (see surveys/messaging.py). Without one in
+# production every SMS fails visibly (recorded on the attempt) instead of vanishing.
+SMS_BACKEND = env_str(
+    "SMS_BACKEND", "surveys.messaging.FileSmsBackend" if DEBUG else "surveys.messaging.NotConfiguredSmsBackend"
+)
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(VAR_DIR / "sms-outbox.jsonl"))
+
 # How often beat proves it is alive (seconds); the health page flags silence past 3 intervals.
 HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 60, minimum=1)
 

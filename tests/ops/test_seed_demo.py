@@ -88,7 +88,7 @@ def test_it_creates_follow_ups_in_every_status():
 def test_it_never_gives_a_follow_up_to_an_opted_out_or_do_not_contact_customer():
     seed_demo(customers=SMALL)
 
-    not_contactable = Customer.objects.exclude(opted_out_at=None) | Customer.objects.exclude(do_not_contact_at=None)
+    not_contactable = Customer.objects.exclude(sms_opt_out_at=None) | Customer.objects.exclude(do_not_contact_at=None)
     assert not_contactable.exists(), "the demo should include customers who opted out"
     assert not FollowUp.objects.filter(customer__in=not_contactable).exists()
 

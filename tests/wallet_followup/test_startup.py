@@ -14,6 +14,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "followup.bank.example",
     "DATABASE_URL": "postgres://followup@db.internal:5432/followup",
     "REDIS_URL": "redis://cache.internal:6379/0",
+    "SITE_URL": "https://followup.bank.example",
 }
 
 
@@ -34,6 +35,7 @@ def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Comple
         ({"DEBUG": "perhaps"}, "configuration error: DEBUG='perhaps' is not a boolean"),
         ({**PRODUCTION, "SECRET_KEY": "short"}, "configuration error: SECRET_KEY is too short"),
         ({**PRODUCTION, "ALLOWED_HOSTS": ""}, "configuration error: ALLOWED_HOSTS is not set"),
+        ({**PRODUCTION, "SITE_URL": "http://followup.bank.example"}, "configuration error: SITE_URL has scheme 'http'"),
         ({"DEBUG": "1", "DATABASE_URL": "mysql://db/x"}, "configuration error: DATABASE_URL must point at PostgreSQL"),
         ({"DEBUG": "1", "DATABASE_URL": "nonsense"}, "configuration error: DATABASE_URL could not be read"),
         ({"DEBUG": "1", "REDIS_URL": "http://cache"}, "configuration error: REDIS_URL has scheme 'http'"),

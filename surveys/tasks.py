@@ -1,0 +1,45 @@
+"""Celery tasks: thin interfaces that take ids, call the service of the same name, and own retries.
+
+Every task is idempotent: planning claims the campaign with a conditional update, the dispatcher
+claims follow-ups with row locks, so a duplicated or redelivered message does nothing twice.
+Services are imported inside the tasks so that loading this module stays cheap for beat.
+"""
+
+from celery import shared_task
+from django.utils import timezone
+
+
+@shared_task(name="surveys.plan_campaign", soft_time_limit=25 * 60, time_limit=30 * 60)
+def plan_campaign(campaign_id: int) -> None:
+    from surveys import planning
+
+    planning.plan_campaign(campaign_id=campaign_id)
+
+
+@shared_task(name="surveys.plan_follow_ups_for_event")
+def plan_follow_ups_for_event(wallet_event_id: int) -> None:
+    from surveys import planning
+
+    planning.plan_follow_ups_for_event(wallet_event_id=wallet_event_id)
+
+
+@shared_task(name="surveys.plan_pending_event_follow_ups")
+def plan_pending_event_follow_ups() -> None:
+    """Beat's safety net: events whose planning message was lost are found and planned here."""
+    from surveys import planning
+
+    planning.plan_pending_event_follow_ups(now=timezone.now())
+
+
+@shared_task(name="surveys.dispatch_due_follow_ups")
+def dispatch_due_follow_ups() -> None:
+    from surveys import dispatch
+
+    dispatch.dispatch_due_follow_ups(now=timezone.now())
+
+
+@shared_task(name="surveys.recover_abandoned_claims")
+def recover_abandoned_claims() -> None:
+    from surveys import dispatch
+
+    dispatch.recover_abandoned_claims(now=timezone.now())
