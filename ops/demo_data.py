@@ -9,7 +9,6 @@ current: some calls are due right now, links are still valid, cases are near the
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import random
 import re
@@ -21,7 +20,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import IO
 from zoneinfo import ZoneInfo
 
-import holidays
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -40,7 +38,10 @@ from accounts.models import (
     User,
     WalletEvent,
 )
+from surveys.calendars import calendar_for
 from surveys.models import Answer, Campaign, Case, Choice, Concern, ContactAttempt, FollowUp, Question, Response, Survey
+from surveys.policies import PARTS_OF_DAY, get_policy
+from surveys.scheduling import allowed_windows, part_of_day
 
 SEED = 2026
 # Published on purpose: the command prints it, and refuses to run outside DEBUG without --force.
@@ -653,26 +654,16 @@ def _ensure_campaigns(
     return batch, event_driven
 
 
-# --- Contact windows (a simplified copy of the design's rules, enough for believable times) -------
+# --- Contact windows: the product's own rules (surveys/scheduling.py), mainland-China preset -------
 
-_CALL_WINDOWS = {
-    **{weekday: ((9 * HOUR, 12 * HOUR), (14 * HOUR, 20 * HOUR)) for weekday in range(5)},
-    5: ((10 * HOUR, 17 * HOUR),),
-    6: (),
-}
-_MESSAGE_WINDOWS = ((9 * HOUR, 20 * HOUR),)
-_PARTS_OF_DAY = {
-    TimeOfDay.MORNING: (8 * HOUR, 12 * HOUR),
-    TimeOfDay.AFTERNOON: (12 * HOUR, 18 * HOUR),
-    TimeOfDay.EVENING: (18 * HOUR, 21 * HOUR),
-}
+_POLICY = get_policy("mainland_china")
+_CALENDAR = calendar_for(_POLICY.holiday_country, _POLICY.holiday_subdivision)
 _SLOT_SEARCH_DAYS = 21
 Windows = list[tuple[int, int]]
 
 
-@functools.cache
-def _china_holidays() -> holidays.HolidayBase:
-    return holidays.country_holidays("CN")
+def _seconds(moment: time) -> int:
+    return moment.hour * HOUR + moment.minute * 60 + moment.second
 
 
 def _intersect(windows: Iterable[tuple[int, int]], span: tuple[int, int]) -> Windows:
@@ -681,15 +672,17 @@ def _intersect(windows: Iterable[tuple[int, int]], span: tuple[int, int]) -> Win
 
 
 def _contact_windows(day: date, channel: str, preference: str, avoid_part: str | None = None) -> Windows:
-    """Seconds after local midnight when `channel` may reach a customer on `day`."""
-    if day in _china_holidays():
-        return []
-    windows = list(_CALL_WINDOWS[day.weekday()] if channel == Channel.PHONE else _MESSAGE_WINDOWS)
-    if preference in _PARTS_OF_DAY:
-        windows = _intersect(windows, _PARTS_OF_DAY[preference])
+    """Seconds after local midnight when `channel` may reach a customer on `day`, by the contact rules."""
+    allowed = allowed_windows(day, channel=channel, policy=_POLICY, calendar=_CALENDAR, part=preference)
+    windows = [(_seconds(w.start), _seconds(w.end)) for w in allowed]
     if avoid_part is not None:
         # A retry goes to a different part of the day when the customer's windows allow one.
-        elsewhere = [w for part, span in _PARTS_OF_DAY.items() if part != avoid_part for w in _intersect(windows, span)]
+        elsewhere = [
+            w
+            for part, span in PARTS_OF_DAY.items()
+            if part != avoid_part
+            for w in _intersect(windows, (_seconds(span.start), _seconds(span.end)))
+        ]
         windows = elsewhere or windows
     return windows
 
@@ -742,8 +735,7 @@ def _slot_before(latest: datetime, customer: Customer, channel: str, rng: random
 
 
 def _part_of_day(moment: datetime, customer: Customer) -> str:
-    hour = moment.astimezone(ZoneInfo(customer.time_zone)).hour
-    return TimeOfDay.MORNING if hour < 12 else TimeOfDay.AFTERNOON if hour < 18 else TimeOfDay.EVENING
+    return part_of_day(moment, ZoneInfo(customer.time_zone))
 
 
 # --- Follow-ups and contact attempts -------------------------------------------------------------
