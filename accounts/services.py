@@ -1,12 +1,13 @@
 """Writes about customers: consent and opt-out decisions, recorded as evidence.
 
-Every decision appends a ConsentRecord and updates the customer's summary fields in one
-transaction, so the summary the planner filters on can never disagree with the evidence. Nothing
-here overwrites a record; a change of mind is a new record.
+Every decision appends ConsentRecords and updates the customer's summary fields in one
+transaction, with the customer row locked, so the summary the planner filters on can never
+disagree with the evidence. Nothing here overwrites a record; a change of mind is a new record.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
@@ -17,20 +18,28 @@ from accounts.models import Channel, ConsentRecord, Customer, EvidenceSource, Us
 ALL_CHANNELS = tuple(Channel.values)
 
 
-def _record(
+@transaction.atomic
+def _decide(
     *,
     customer: Customer,
-    kind: str,
+    kind: ConsentRecord.Kind,
     channels: tuple[str, ...] | None,
     source: EvidenceSource | str,
     by: User | None,
-    at: datetime,
+    at: datetime | None,
     reference: str,
     note: str,
-) -> list[ConsentRecord]:
+    apply: Callable[[Customer, datetime], list[str]],
+) -> Customer:
+    """Lock the customer, append the evidence (one record per channel, or one for every channel), apply."""
     if source not in EvidenceSource.values:
         raise ValueError(f"unknown evidence source {source!r}")
-    return ConsentRecord.objects.bulk_create(
+    unknown = set(channels or ()) - set(ALL_CHANNELS)
+    if unknown:
+        raise ValueError(f"unknown channels {sorted(unknown)}")
+    at = at or timezone.now()
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    ConsentRecord.objects.bulk_create(
         ConsentRecord(
             customer=customer,
             kind=kind,
@@ -43,9 +52,12 @@ def _record(
         )
         for channel in (channels or ("",))
     )
+    changed = apply(customer, at)
+    if changed:
+        customer.save(update_fields=[*changed, "updated_at"])
+    return customer
 
 
-@transaction.atomic
 def record_opt_out(
     *,
     customer: Customer,
@@ -57,32 +69,20 @@ def record_opt_out(
     note: str = "",
 ) -> Customer:
     """The customer asked to hear no more on these channels (all of them by default)."""
-    at = at or timezone.now()
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    unknown = set(channels) - set(ALL_CHANNELS)
-    if unknown:
-        raise ValueError(f"unknown channels {sorted(unknown)}")
-    _record(
-        customer=customer,
-        kind=ConsentRecord.Kind.OPT_OUT,
-        channels=tuple(channels),
-        source=source,
-        by=by,
-        at=at,
-        reference=reference,
-        note=note,
-    )
-    changed = []
-    for channel in channels:
-        if customer.opt_out_at(channel) is None:  # the first opt-out stays the date of record
-            setattr(customer, f"{channel}_opt_out_at", at)
-            changed.append(f"{channel}_opt_out_at")
-    if changed:
-        customer.save(update_fields=[*changed, "updated_at"])
-    return customer
+
+    def apply(locked: Customer, moment: datetime) -> list[str]:
+        # The first opt-out stays the date of record; a repeated request only adds evidence.
+        fresh = [channel for channel in channels if locked.opt_out_at(channel) is None]
+        for channel in fresh:
+            setattr(locked, f"{channel}_opt_out_at", moment)
+        return [f"{channel}_opt_out_at" for channel in fresh]
+
+    return _decide(
+        customer=customer, kind=ConsentRecord.Kind.OPT_OUT, channels=tuple(channels), source=source, by=by,
+        at=at, reference=reference, note=note, apply=apply,
+    )  # fmt: skip
 
 
-@transaction.atomic
 def record_opt_in(
     *,
     customer: Customer,
@@ -94,25 +94,18 @@ def record_opt_in(
     note: str = "",
 ) -> Customer:
     """The customer asked to hear from the bank again on these channels."""
-    at = at or timezone.now()
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    _record(
-        customer=customer,
-        kind=ConsentRecord.Kind.OPT_IN,
-        channels=tuple(channels),
-        source=source,
-        by=by,
-        at=at,
-        reference=reference,
-        note=note,
-    )
-    for channel in channels:
-        setattr(customer, f"{channel}_opt_out_at", None)
-    customer.save(update_fields=[f"{channel}_opt_out_at" for channel in channels] + ["updated_at"])
-    return customer
+
+    def apply(locked: Customer, moment: datetime) -> list[str]:
+        for channel in channels:
+            setattr(locked, f"{channel}_opt_out_at", None)
+        return [f"{channel}_opt_out_at" for channel in channels]
+
+    return _decide(
+        customer=customer, kind=ConsentRecord.Kind.OPT_IN, channels=tuple(channels), source=source, by=by,
+        at=at, reference=reference, note=note, apply=apply,
+    )  # fmt: skip
 
 
-@transaction.atomic
 def record_do_not_contact(
     *,
     customer: Customer,
@@ -123,25 +116,19 @@ def record_do_not_contact(
     note: str = "",
 ) -> Customer:
     """Never contact this customer again on any channel (an explicit request, or a regulator's list)."""
-    at = at or timezone.now()
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    _record(
-        customer=customer,
-        kind=ConsentRecord.Kind.DO_NOT_CONTACT,
-        channels=None,
-        source=source,
-        by=by,
-        at=at,
-        reference=reference,
-        note=note,
-    )
-    if customer.do_not_contact_at is None:
-        customer.do_not_contact_at, customer.do_not_contact_source = at, source
-        customer.save(update_fields=["do_not_contact_at", "do_not_contact_source", "updated_at"])
-    return customer
+
+    def apply(locked: Customer, moment: datetime) -> list[str]:
+        if locked.do_not_contact_at is not None:
+            return []
+        locked.do_not_contact_at, locked.do_not_contact_source = moment, source
+        return ["do_not_contact_at", "do_not_contact_source"]
+
+    return _decide(
+        customer=customer, kind=ConsentRecord.Kind.DO_NOT_CONTACT, channels=None, source=source, by=by,
+        at=at, reference=reference, note=note, apply=apply,
+    )  # fmt: skip
 
 
-@transaction.atomic
 def record_consent(
     *,
     customer: Customer,
@@ -151,25 +138,18 @@ def record_consent(
     reference: str = "",
     note: str = "",
 ) -> Customer:
-    """The customer agreed to be followed up (every channel they have not opted out of)."""
-    at = at or timezone.now()
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    _record(
-        customer=customer,
-        kind=ConsentRecord.Kind.CONSENT,
-        channels=None,
-        source=source,
-        by=by,
-        at=at,
-        reference=reference,
-        note=note,
-    )
-    customer.consent_given_at, customer.consent_source = at, source
-    customer.save(update_fields=["consent_given_at", "consent_source", "updated_at"])
-    return customer
+    """The customer agreed to be followed up (on every channel they have not opted out of)."""
+
+    def apply(locked: Customer, moment: datetime) -> list[str]:
+        locked.consent_given_at, locked.consent_source = moment, source
+        return ["consent_given_at", "consent_source"]
+
+    return _decide(
+        customer=customer, kind=ConsentRecord.Kind.CONSENT, channels=None, source=source, by=by,
+        at=at, reference=reference, note=note, apply=apply,
+    )  # fmt: skip
 
 
-@transaction.atomic
 def record_consent_withdrawn(
     *,
     customer: Customer,
@@ -179,18 +159,11 @@ def record_consent_withdrawn(
     reference: str = "",
     note: str = "",
 ) -> Customer:
-    at = at or timezone.now()
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    _record(
-        customer=customer,
-        kind=ConsentRecord.Kind.CONSENT_WITHDRAWN,
-        channels=None,
-        source=source,
-        by=by,
-        at=at,
-        reference=reference,
-        note=note,
-    )
-    customer.consent_given_at, customer.consent_source = None, ""
-    customer.save(update_fields=["consent_given_at", "consent_source", "updated_at"])
-    return customer
+    def apply(locked: Customer, moment: datetime) -> list[str]:
+        locked.consent_given_at, locked.consent_source = None, ""
+        return ["consent_given_at", "consent_source"]
+
+    return _decide(
+        customer=customer, kind=ConsentRecord.Kind.CONSENT_WITHDRAWN, channels=None, source=source, by=by,
+        at=at, reference=reference, note=note, apply=apply,
+    )  # fmt: skip
