@@ -8,6 +8,15 @@ from tests import factories
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_configure(config):
+    """In CI the suite must run on the real services; it fails rather than quietly using the defaults."""
+    if os.environ.get("CI"):
+        if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+            pytest.exit("CI runs the tests on PostgreSQL: set DATABASE_URL=postgres://…", returncode=1)
+        if not os.environ.get("REDIS_URL", "").startswith("redis"):
+            pytest.exit("CI runs the tests with Redis: set REDIS_URL=redis://…", returncode=1)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium, never a downloaded browser; quiet on a closed network."""
