@@ -1,0 +1,258 @@
+"""Channel backends: how an invitation leaves the building, by SMS or e-mail.
+
+SMS goes through a small backend interface (``SmsBackend``) chosen by ``settings.SMS_BACKEND``:
+
+- ``FileSmsBackend`` (development, tests, benchmarks): appends one JSON line per message to
+  ``settings.SMS_FILE_PATH`` and, like a real provider with idempotency keys, sends a repeated key
+  only once and answers with the first message id, across processes.
+- ``ConsoleSmsBackend``: prints the message (no idempotency beyond the message id it returns).
+- ``NotConfiguredSmsBackend``: the production default until a provider is set up; every send fails
+  visibly (the attempt records why) instead of vanishing.
+
+Adding a real provider: write an adapter class with the same ``send`` and point SMS_BACKEND at it. It is
+the only place that talks to the provider and the only boundary tests mock. It must
+
+1. pass ``idempotency_key`` to the provider's idempotency feature (a header such as
+   ``Idempotency-Key``, or the provider's client reference field), so a repeated send after a crash
+   is answered with the first message's id and never reaches the phone twice;
+2. return the provider's message id;
+3. raise ``SendError(reason, retryable=True)`` for what may pass (timeouts, connection errors, HTTP 429
+   and 5xx) and ``retryable=False`` for what will not (invalid or blocked number, rejected content,
+   bad credentials), with a reason an operator can act on and no personal data in it;
+4. set a timeout (a few seconds) on every network call: the dispatcher sends one message at a time.
+
+For example, with ``requests``::
+
+    class AcmeSmsBackend:
+        def send(self, *, to, text, idempotency_key):
+            try:
+                reply = session.post(ACME_URL, json={"to": to, "text": text},
+                                     headers={"Idempotency-Key": idempotency_key}, timeout=5)
+            except requests.RequestException as exc:
+                raise SendError(f"Acme unreachable: {type(exc).__name__}", retryable=True) from None
+            if reply.status_code == 429 or reply.status_code >= 500:
+                raise SendError(f"Acme answered {reply.status_code}", retryable=True)
+            if reply.status_code >= 400:
+                raise SendError(f"Acme refused the message: {reply.json().get('code')}", retryable=False)
+            return reply.json()["message_id"]
+
+E-mail goes through Django's mail framework (EMAIL_BACKEND, SMTP in production). SMTP has no
+idempotency keys: a resend after a crash may deliver a second copy, recognisable by the same
+Message-ID (derived from the attempt), which many mail systems collapse.
+
+Message texts are rendered by ``render_invitation`` in the customer's language from
+templates/messages/; a later issue makes them editable by managers, in that one function.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import smtplib
+import sys
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from django.conf import settings
+from django.core.mail import BadHeaderError, EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
+
+from surveys.tokens import opt_out_link, survey_link, verification_code
+
+if TYPE_CHECKING:
+    from surveys.models import ContactAttempt, FollowUp
+
+
+class SendError(Exception):
+    """A message could not be handed over. ``retryable``: whether trying the same message later may work."""
+
+    def __init__(self, reason: str, retryable: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+class SmsBackend(Protocol):
+    def send(self, *, to: str, text: str, idempotency_key: str) -> str:
+        """Hand one SMS to the provider; return its message id or raise SendError."""
+        ...
+
+
+def get_sms_backend() -> SmsBackend:
+    """The backend named by settings.SMS_BACKEND (read on every call, so tests can switch it)."""
+    return import_string(settings.SMS_BACKEND)()
+
+
+class _OutboxIndex:
+    """What this process knows of one outbox file: idempotency key -> message id, up to ``offset``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # threads of one process; other processes are kept out by flock
+        self.inode: int | None = None
+        self.offset = 0
+        self.ids: dict[str, str] = {}
+
+    def catch_up(self, outbox) -> None:
+        """Read what other processes appended since we last looked. Call with the file lock held."""
+        status = os.fstat(outbox.fileno())
+        if status.st_ino != self.inode or status.st_size < self.offset:  # a new or truncated file
+            self.inode, self.offset, self.ids = status.st_ino, 0, {}
+        if status.st_size == self.offset:
+            return
+        outbox.seek(self.offset)
+        data = outbox.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        if len(complete) < len(data):
+            # A line without its newline is a write cut short by a killed process (we hold the lock,
+            # so nobody is writing now): that message was never accepted. Cut it off.
+            os.ftruncate(outbox.fileno(), self.offset + len(complete))
+        for line in complete.splitlines():
+            try:
+                record = json.loads(line)
+                self.ids[record["idempotency_key"]] = record["message_id"]
+            except (ValueError, KeyError, TypeError):
+                continue  # not one of ours (a hand-edited line): ignore rather than stop sending
+        self.offset += len(complete)
+
+
+_indexes: dict[str, _OutboxIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def _index_for(path: str) -> _OutboxIndex:
+    with _indexes_lock:
+        return _indexes.setdefault(path, _OutboxIndex())
+
+
+class FileSmsBackend:
+    """Appends each SMS as a JSON line to settings.SMS_FILE_PATH; a repeated idempotency key sends nothing.
+
+    Processes share the file under an exclusive lock (flock) and each keeps an index of the keys it has
+    read, so a send costs one lock, the lines others appended since, and one append.
+    """
+
+    def send(self, *, to: str, text: str, idempotency_key: str) -> str:
+        path = Path(settings.SMS_FILE_PATH)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        index = _index_for(str(path.resolve()))
+        with index.lock, open(path, "a+b") as outbox:
+            fcntl.flock(outbox.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+            index.catch_up(outbox)
+            known = index.ids.get(idempotency_key)
+            if known is not None:
+                return known
+            message_id = f"file-{uuid.uuid4().hex}"
+            record = {
+                "message_id": message_id,
+                "to": to,
+                "text": text,
+                "idempotency_key": idempotency_key,
+                "sent_at": timezone.now().isoformat(),
+            }
+            line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+            outbox.write(line)  # one write of the whole line: O_APPEND puts it at the end
+            outbox.flush()
+            index.ids[idempotency_key] = message_id
+            index.offset += len(line)
+            return message_id
+
+
+class ConsoleSmsBackend:
+    """Prints each SMS to standard output, for a developer watching the worker's log."""
+
+    def send(self, *, to: str, text: str, idempotency_key: str) -> str:
+        sys.stdout.write(f"SMS to {to} [{idempotency_key}]: {text}\n")
+        sys.stdout.flush()
+        return f"console-{idempotency_key}"
+
+
+class NotConfiguredSmsBackend:
+    """The production default: no provider was configured, so no SMS can go out."""
+
+    def send(self, *, to: str, text: str, idempotency_key: str) -> str:
+        raise SendError("no SMS provider configured", retryable=False)
+
+
+# --- Message texts ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invitation:
+    sms_text: str
+    subject: str
+    text_body: str
+    html_body: str
+
+
+def _one_line(text: str) -> str:
+    # SMS segments are paid for and a subject must not contain a line break (header injection).
+    return " ".join(text.split())
+
+
+def render_invitation(*, follow_up: FollowUp, token: str, attempt: ContactAttempt) -> Invitation:
+    """Every text of one invitation, in the customer's language, with their links and verification code.
+
+    ``follow_up`` should come with ``customer`` and ``campaign__survey`` loaded; ``follow_up.expires_at``
+    is the link's expiry, shown in the customer's own time zone.
+    """
+    customer = follow_up.customer
+    context = {
+        "customer": customer,
+        "survey_title": follow_up.campaign.survey.title_for(customer.language),
+        "survey_link": survey_link(token),
+        "opt_out_link": opt_out_link(token),
+        "verification_code": verification_code(attempt.pk),
+        "expires_at": follow_up.expires_at,
+        "time_zone": customer.time_zone,
+    }
+    with translation.override(customer.language):
+        return Invitation(
+            sms_text=_one_line(render_to_string("messages/invitation_sms.txt", context)),
+            subject=_one_line(render_to_string("messages/invitation_email_subject.txt", context)),
+            text_body=render_to_string("messages/invitation_email.txt", context).strip() + "\n",
+            html_body=render_to_string("messages/invitation_email.html", context),
+        )
+
+
+# --- E-mail -----------------------------------------------------------------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def invitation_message_id(*, attempt_id: int, started_at: datetime) -> str:
+    """The Message-ID of an attempt's e-mail: the same on a resend, so the copy is recognisable."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    instant = (started_at - _EPOCH) // timedelta(microseconds=1)  # an id reused after a restore is not
+    return f"<invitation-{attempt_id}.{instant}@{domain}>"
+
+
+def send_invitation_email(*, to: str, invitation: Invitation, message_id: str, unsubscribe_url: str) -> str:
+    """Send through Django's mail framework; return the Message-ID or raise SendError."""
+    message = EmailMultiAlternatives(
+        subject=invitation.subject,
+        body=invitation.text_body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers={"Message-ID": message_id, "List-Unsubscribe": f"<{unsubscribe_url}>"},
+    )
+    message.attach_alternative(invitation.html_body, "text/html")
+    try:
+        message.send(fail_silently=False)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _text in exc.recipients.values()]
+        raise SendError(f"recipient refused ({', '.join(map(str, codes))})", retryable=min(codes) < 500) from None
+    except smtplib.SMTPResponseException as exc:  # sender refused, data refused, …: 4xx may pass, 5xx will not
+        raise SendError(f"mail server answered {exc.smtp_code}", retryable=exc.smtp_code < 500) from None
+    except (smtplib.SMTPException, OSError) as exc:  # connection refused, timeout, disconnected
+        raise SendError(f"mail server unreachable: {type(exc).__name__}", retryable=True) from None
+    except (BadHeaderError, ValueError) as exc:
+        raise SendError(f"message not sendable: {exc}", retryable=False) from None
+    return message_id
