@@ -46,8 +46,8 @@ def validate_audience(audience: dict | None) -> dict:
     errors: dict[str, list[ValidationError]] = {}
     clean: dict = {}
 
-    def fail(key: str, message, code: str, **params) -> None:
-        errors.setdefault(key, []).append(ValidationError(message, code=code, params=params or None))
+    def fail(field: str, message, code: str, /, **params) -> None:
+        errors.setdefault(field, []).append(ValidationError(message, code=code, params=params or None))
 
     for key, value in audience.items():
         if key not in KNOWN_KEYS:
