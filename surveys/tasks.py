@@ -43,3 +43,11 @@ def recover_abandoned_claims() -> None:
     from surveys import dispatch
 
     dispatch.recover_abandoned_claims(now=timezone.now())
+
+
+@shared_task(name="surveys.advance_campaign_schedules")
+def advance_campaign_schedules() -> None:
+    """Beat, every minute: start scheduled campaigns whose time has come, finish those whose end has passed."""
+    from surveys import services
+
+    services.advance_campaign_schedules(now=timezone.now())

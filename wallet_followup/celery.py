@@ -57,6 +57,12 @@ def _install_beat_schedule(sender, **kwargs) -> None:
             "schedule": timedelta(minutes=5),
             "options": {"expires": 300},
         },
+        # A missed tick only delays a start or an end by a minute; the next tick catches up.
+        "advance-campaign-schedules": {
+            "task": "surveys.advance_campaign_schedules",
+            "schedule": timedelta(minutes=1),
+            "options": {"expires": 60},
+        },
         "plan-pending-event-follow-ups": {
             "task": "surveys.plan_pending_event_follow_ups",
             "schedule": timedelta(minutes=5),

@@ -1,0 +1,282 @@
+"""Writes about campaigns: launch, pause, resume, finish, the minute-by-minute schedule, and wallet events.
+
+Every state change is a conditional UPDATE (``filter(pk=…, status__in=allowed).update(…)``): two managers
+clicking at once, or a click racing beat's schedule, change the campaign once, and the loser gets a
+ValueError with a translated sentence the page shows as it is.
+
+Lifecycle (DESIGN.md: draft → scheduled → running → paused → finished):
+
+- launch: DRAFT → SCHEDULED (``starts_at`` in the future) or RUNNING. Batch campaigns queue their planning
+  (surveys.planning.plan_campaign, as a task after commit); event campaigns have nothing to plan up front.
+- pause: SCHEDULED/RUNNING → PAUSED. The dispatcher contacts follow-ups of RUNNING campaigns only, so
+  nobody is contacted; planning that is under way carries on (a paused campaign keeps its plan).
+- resume: PAUSED → RUNNING, or SCHEDULED while ``starts_at`` is still ahead.
+- finish: SCHEDULED/RUNNING/PAUSED → FINISHED. Follow-ups nobody has contacted yet (PLANNED,
+  AWAITING_CALLBACK) are cancelled; INVITED ones stay open until their link expires (the customer may
+  still answer). Planning that is queued or under way is stopped: it notices and writes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Q, TextField, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Channel, Customer, User, WalletEvent
+from surveys.audience import validate_audience
+from surveys.models import Campaign, FollowUp, PlanningStatus, Survey
+from surveys.policies import ContactPolicy, get_policy
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_STATUSES = (Campaign.Status.SCHEDULED, Campaign.Status.RUNNING)
+FINISHABLE_STATUSES = (Campaign.Status.SCHEDULED, Campaign.Status.RUNNING, Campaign.Status.PAUSED)
+# Follow-ups a finished campaign cancels: nobody has been contacted for them yet (or a call-back is pending).
+CANCELLED_ON_FINISH = (FollowUp.Status.PLANNED, FollowUp.Status.AWAITING_CALLBACK)
+
+
+def campaign_policies(campaign: Campaign) -> dict[str, ContactPolicy]:
+    """Every contact policy the campaign uses, by preset key, with the campaign's holiday choice applied.
+
+    ValueError (English, from the policy module) when a key is unknown or a policy allows no contact on
+    one of the campaign's channels.
+    """
+    keys = [campaign.contact_policy, *(campaign.region_policies or {}).values()]
+    policies = {}
+    for key in dict.fromkeys(keys):
+        policy = dataclasses.replace(get_policy(key), contact_on_holidays=campaign.allow_holidays)
+        policy.validate(campaign.channels)
+        policies[key] = policy
+    return policies
+
+
+def _check_launchable(campaign: Campaign, *, now: datetime) -> None:
+    """ValueError naming the first reason the campaign cannot be launched as it stands."""
+    if campaign.survey.status != Survey.Status.PUBLISHED:
+        raise ValueError(_("The survey “%(survey)s” is not published yet.") % {"survey": campaign.survey})
+    channels = campaign.channels
+    if not isinstance(channels, list) or not channels:
+        raise ValueError(_("Choose at least one channel."))
+    unknown = [str(c) for c in channels if c not in Channel.values]
+    if unknown:
+        raise ValueError(_("Unknown channels: %(channels)s.") % {"channels": ", ".join(unknown)})
+    if not isinstance(campaign.region_policies, dict):
+        raise ValueError(_("The policies per region must be a mapping of region to policy."))
+    try:
+        campaign_policies(campaign)
+    except ValueError as exc:
+        raise ValueError(_("The contact rules cannot be used: %(problem)s.") % {"problem": exc}) from exc
+    try:
+        validate_audience(campaign.audience)
+    except ValidationError as exc:
+        raise ValueError(_("The audience is not valid: %(problems)s") % {"problems": " ".join(exc.messages)}) from exc
+    if campaign.trigger == Campaign.Trigger.EVENT:
+        kinds = campaign.trigger_event_kinds
+        if not isinstance(kinds, list) or not kinds:
+            raise ValueError(_("Choose the wallet events that trigger this campaign."))
+        unknown = [str(k) for k in kinds if k not in WalletEvent.Kind.values]
+        if unknown:
+            raise ValueError(_("Unknown wallet events: %(kinds)s.") % {"kinds": ", ".join(unknown)})
+    if campaign.ends_at is not None and campaign.ends_at <= now:
+        raise ValueError(_("The campaign's end date has already passed."))
+
+
+def _refuse(campaign: Campaign, action: str) -> ValueError:
+    """The error for a state change the campaign's current state does not allow."""
+    campaign.refresh_from_db(fields=["status"])
+    messages = {
+        "launch": _("Only a draft campaign can be launched; this one is %(status)s."),
+        "pause": _("Only a scheduled or running campaign can be paused; this one is %(status)s."),
+        "resume": _("Only a paused campaign can be resumed; this one is %(status)s."),
+        "finish": _("This campaign is already %(status)s."),
+    }
+    return ValueError(messages[action] % {"status": campaign.get_status_display().lower()})
+
+
+def launch_campaign(*, campaign: Campaign, by: User | None) -> Campaign:
+    """Launch a draft: check it, start it (or schedule it), and queue its planning after commit.
+
+    The row is locked while it is checked, and the update is conditional on DRAFT, so a concurrent edit or
+    a second click cannot slip between the check and the launch.
+    """
+    from surveys import tasks
+
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().select_related("survey").filter(pk=campaign.pk).first()
+        if locked is None or locked.status != Campaign.Status.DRAFT:
+            raise _refuse(campaign, "launch")
+        _check_launchable(locked, now=now)
+        status = Campaign.Status.SCHEDULED if locked.starts_at and locked.starts_at > now else Campaign.Status.RUNNING
+        if locked.trigger == Campaign.Trigger.BATCH:
+            planning = {"planning_status": PlanningStatus.QUEUED, "planned_at": None}
+        else:  # follow-ups come with the events
+            planning = {"planning_status": PlanningStatus.DONE, "planned_at": now}
+        updated = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT).update(
+            status=status,
+            planning_total=0,
+            planning_done=0,
+            planned_count=0,
+            exclusions={},
+            planning_error="",
+            updated_at=now,
+            **planning,
+        )
+        if updated != 1:
+            raise _refuse(campaign, "launch")
+        if locked.trigger == Campaign.Trigger.BATCH:
+            pk = campaign.pk
+            transaction.on_commit(lambda: tasks.plan_campaign.delay(pk))
+    logger.info("campaign %s launched by %s", campaign.pk, by)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def _transition(campaign: Campaign, *, allowed: tuple[str, ...], action: str, **changes) -> Campaign:
+    updated = Campaign.objects.filter(pk=campaign.pk, status__in=allowed).update(**changes)
+    if updated != 1:
+        raise _refuse(campaign, action)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def pause_campaign(*, campaign: Campaign, by: User | None) -> Campaign:
+    """Stop contacting anyone until the campaign is resumed (planning under way carries on)."""
+    campaign = _transition(
+        campaign,
+        allowed=ACTIVE_STATUSES,
+        action="pause",
+        status=Campaign.Status.PAUSED,
+        updated_at=timezone.now(),
+    )
+    logger.info("campaign %s paused by %s", campaign.pk, by)
+    return campaign
+
+
+def resume_campaign(*, campaign: Campaign, by: User | None) -> Campaign:
+    """Contact customers again; a campaign whose start is still ahead goes back to SCHEDULED."""
+    now = timezone.now()
+    campaign = _transition(
+        campaign,
+        allowed=(Campaign.Status.PAUSED,),
+        action="resume",
+        # Decided in SQL, so the starts_at compared is the row's own.
+        status=Case(
+            When(starts_at__gt=now, then=Value(Campaign.Status.SCHEDULED)), default=Value(Campaign.Status.RUNNING)
+        ),
+        updated_at=now,
+    )
+    logger.info("campaign %s resumed by %s", campaign.pk, by)
+    return campaign
+
+
+def finish_campaign(*, campaign: Campaign, by: User | None) -> Campaign:
+    """Finish the campaign, cancel follow-ups nobody has contacted yet, and stop planning under way.
+
+    Planning checks the campaign's state with every progress write and once more, with the row locked,
+    before it writes its follow-ups: it sees FINISHED (or its planning status no longer RUNNING) and
+    gives up without writing.
+    """
+    now = timezone.now()
+    stopped = _("Planning stopped: the campaign was finished before its follow-ups were planned.")
+    with transaction.atomic():
+        campaign = _transition(
+            campaign,
+            allowed=FINISHABLE_STATUSES,
+            action="finish",
+            status=Campaign.Status.FINISHED,
+            planning_status=Case(
+                When(
+                    planning_status__in=(PlanningStatus.QUEUED, PlanningStatus.RUNNING),
+                    then=Value(PlanningStatus.FAILED),
+                ),
+                default="planning_status",
+            ),
+            planning_error=Case(
+                When(planning_status__in=(PlanningStatus.QUEUED, PlanningStatus.RUNNING), then=Value(stopped)),
+                default="planning_error",
+                output_field=TextField(),
+            ),
+            updated_at=now,
+        )
+        cancelled = FollowUp.objects.filter(campaign=campaign, status__in=CANCELLED_ON_FINISH).update(
+            status=FollowUp.Status.CANCELLED,
+            closed_at=now,
+            close_reason=_("The campaign was finished before this customer was contacted."),
+            claimed_at=None,
+            claimed_by="",
+            updated_at=now,
+        )
+    logger.info("campaign %s finished by %s; %s follow-ups cancelled", campaign.pk, by, cancelled)
+    return campaign
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduleAdvance:
+    started: int
+    finished: int
+
+
+def advance_campaign_schedules(*, now: datetime) -> ScheduleAdvance:
+    """Beat, every minute: start SCHEDULED campaigns whose start has come; finish campaigns whose end has passed.
+
+    Both steps are conditional updates (finish through ``finish_campaign``), so a tick racing a manager's
+    click, or a second tick, changes nothing twice.
+    """
+    started = Campaign.objects.filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now), status=Campaign.Status.SCHEDULED, starts_at__lte=now
+    ).update(status=Campaign.Status.RUNNING, updated_at=now)
+    finished = 0
+    for campaign in Campaign.objects.filter(status__in=FINISHABLE_STATUSES, ends_at__lte=now).only("pk"):
+        try:
+            finish_campaign(campaign=campaign, by=None)
+        except ValueError:
+            continue  # finished meanwhile by someone else
+        finished += 1
+    return ScheduleAdvance(started=started, finished=finished)
+
+
+def receive_wallet_event(
+    *,
+    customer: Customer,
+    bank_reference: str,
+    kind: str,
+    occurred_at: datetime,
+    access_channel: str = "",
+    details: dict | None = None,
+) -> tuple[WalletEvent, bool]:
+    """Record an event from the bank's systems, once per ``bank_reference``; (event, created).
+
+    A new event queues the planning of its follow-ups after commit. Posting the same reference again
+    returns the stored event unchanged and queues nothing.
+    """
+    from surveys import tasks
+
+    if kind not in WalletEvent.Kind.values:
+        raise ValueError(_("Unknown wallet event “%(kind)s”.") % {"kind": kind})
+    if timezone.is_naive(occurred_at):
+        raise ValueError("occurred_at must be a timezone-aware datetime")
+    existing = WalletEvent.objects.filter(bank_reference=bank_reference).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            event = WalletEvent.objects.create(
+                customer=customer,
+                bank_reference=bank_reference,
+                kind=kind,
+                occurred_at=occurred_at,
+                access_channel=access_channel,
+                details=details or {},
+            )
+    except IntegrityError:
+        # The same event posted twice at once: the other request stored it first.
+        return WalletEvent.objects.get(bank_reference=bank_reference), False
+    transaction.on_commit(lambda: tasks.plan_follow_ups_for_event.delay(event.pk))
+    return event, True
