@@ -68,7 +68,7 @@ def local_hour_counts(rows: Iterable[tuple[str, datetime, int]]) -> pd.DataFrame
     parts = []
     for zone, group in frame.groupby("zone", sort=False):
         local = group["moment"].dt.tz_convert(zone)
-        parts.append(pd.DataFrame({"weekday": local.dt.weekday, "hour": local.dt.hour, "n": group["n"]}))
+        parts.append(pd.DataFrame({"weekday": local.dt.day_of_week, "hour": local.dt.hour, "n": group["n"]}))
     counts = pd.concat(parts).groupby(["weekday", "hour"])["n"].sum().unstack(fill_value=0)
     return counts.reindex(index=WEEKDAY_INDEX, columns=HOUR_COLUMNS, fill_value=0).astype(int)
 
