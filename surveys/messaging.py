@@ -181,6 +181,9 @@ class NotConfiguredSmsBackend:
         raise SendError("no SMS provider configured", retryable=False)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 # --- Message texts ----------------------------------------------------------------------------
 
 
@@ -197,14 +200,9 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def render_invitation(*, follow_up: FollowUp, token: str, attempt: ContactAttempt) -> Invitation:
-    """Every text of one invitation, in the customer's language, with their links and verification code.
-
-    ``follow_up`` should come with ``customer`` and ``campaign__survey`` loaded; ``follow_up.expires_at``
-    is the link's expiry, shown in the customer's own time zone.
-    """
+def _invitation_context(follow_up: FollowUp, token: str, attempt: ContactAttempt) -> dict:
     customer = follow_up.customer
-    context = {
+    return {
         "customer": customer,
         "survey_title": follow_up.campaign.survey.title_for(customer.language),
         "survey_link": survey_link(token),
@@ -213,6 +211,16 @@ def render_invitation(*, follow_up: FollowUp, token: str, attempt: ContactAttemp
         "expires_at": follow_up.expires_at,
         "time_zone": customer.time_zone,
     }
+
+
+def render_invitation(*, follow_up: FollowUp, token: str, attempt: ContactAttempt) -> Invitation:
+    """Every text of one invitation, in the customer's language, with their links and verification code.
+
+    ``follow_up`` should come with ``customer`` and ``campaign__survey`` loaded; ``follow_up.expires_at``
+    is the link's expiry, shown in the customer's own time zone.
+    """
+    customer = follow_up.customer
+    context = _invitation_context(follow_up, token, attempt)
     with translation.override(customer.language):
         return Invitation(
             sms_text=_one_line(render_to_string("messages/invitation_sms.txt", context)),
@@ -222,9 +230,20 @@ def render_invitation(*, follow_up: FollowUp, token: str, attempt: ContactAttemp
         )
 
 
-# --- E-mail -----------------------------------------------------------------------------------
+def render_invitation_sms(*, follow_up: FollowUp, token: str, attempt: ContactAttempt) -> str:
+    """Only the SMS text of ``render_invitation`` (the dispatcher need not render four templates per SMS)."""
+    context = _invitation_context(follow_up, token, attempt)
+    with translation.override(follow_up.customer.language):
+        return _one_line(render_to_string("messages/invitation_sms.txt", context))
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+def invitation_idempotency_key(*, attempt_id: int, started_at: datetime) -> str:
+    """The provider idempotency key of an attempt's SMS: the same on a resend after a crash."""
+    instant = (started_at - _EPOCH) // timedelta(microseconds=1)
+    return f"invitation-{attempt_id}-{instant}"
+
+
+# --- E-mail -----------------------------------------------------------------------------------
 
 
 def invitation_message_id(*, attempt_id: int, started_at: datetime) -> str:

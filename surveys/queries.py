@@ -19,22 +19,37 @@ from surveys.policies import PRESETS
 
 
 def agent_queue(*, agent: User, now: datetime, limit: int = 50) -> QuerySet[FollowUp]:
-    """Phone follow-ups the agent should work: theirs or unassigned, due first, highest priority first."""
-    return (
+    """Phone follow-ups the agent may call right now: theirs or unassigned, due first, highest priority first.
+
+    Only calls of running campaigns whose customer may be called at ``now`` in their own time zone and
+    under their policy (surveys.dispatch.callable_now): the dispatcher moves the others to their next
+    slot every minute, and until it has, they must not be shown. The rules are Python, so a few times
+    ``limit`` due rows are read and filtered here; the result is a queryset of those ids, in order.
+    """
+    from surveys.dispatch import callable_now  # the dispatcher's rules; imported late to keep reads light
+
+    due = (
         FollowUp.objects.filter(
             Q(assigned_agent=agent) | Q(assigned_agent__isnull=True),
             channel="phone",
             status__in=FollowUp.DUE_STATUSES,
             scheduled_for__lte=now,
+            campaign__status=Campaign.Status.RUNNING,
         )
         .select_related("customer", "campaign", "wallet_event")
-        .order_by("scheduled_for", "-priority", "id")[:limit]
+        .order_by("scheduled_for", "-priority", "id")
     )
+    ids = [follow_up.pk for follow_up in due[: limit * 4] if callable_now(follow_up, now=now)][:limit]
+    return due.filter(pk__in=ids)
 
 
 def agent_upcoming_count(*, agent: User, now: datetime) -> int:
     return FollowUp.objects.filter(
-        assigned_agent=agent, channel="phone", status__in=FollowUp.DUE_STATUSES, scheduled_for__gt=now
+        assigned_agent=agent,
+        channel="phone",
+        status__in=FollowUp.DUE_STATUSES,
+        scheduled_for__gt=now,
+        campaign__status=Campaign.Status.RUNNING,
     ).count()
 
 
