@@ -417,3 +417,20 @@ def test_a_failed_planning_shows_its_error(client, manager, survey):
     client.force_login(manager)
     page = client.get(reverse("campaigns:detail", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "The database went away." in page and "Planning failed" in page
+
+
+# --- Navigation ---------------------------------------------------------------------------------
+
+
+def test_managers_reach_the_campaigns_from_the_navigation_and_their_home_page(client, manager, draft):
+    client.force_login(manager)
+    page = client.get(reverse("analytics:manager-home")).content.decode()
+    assert f'href="{reverse("campaigns:list")}"' in page
+    assert f'href="{reverse("campaigns:create")}"' in page
+    assert f'href="{reverse("campaigns:detail", args=[draft.pk])}"' in page
+
+
+def test_agents_are_not_shown_the_campaigns_link(client, agent):
+    client.force_login(agent)
+    page = client.get(reverse("surveys:agent-queue")).content.decode()
+    assert reverse("campaigns:list") not in page
