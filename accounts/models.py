@@ -249,6 +249,8 @@ class WalletEvent(models.Model):
         _("access channel"), max_length=32, blank=True, help_text=_("App, mini-program, web, POS…")
     )
     details = models.JSONField(_("details"), default=dict, blank=True)
+    # Set once the event's follow-ups were planned (or found not needed); beat's safety net looks for the rest.
+    follow_up_planned_at = models.DateTimeField(_("follow-ups planned at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("wallet event")
@@ -257,6 +259,11 @@ class WalletEvent(models.Model):
         indexes = [
             models.Index(fields=["customer", "-occurred_at"], name="walletevent_customer_idx"),
             models.Index(fields=["kind", "-occurred_at"], name="walletevent_kind_idx"),
+            models.Index(
+                fields=["occurred_at"],
+                condition=models.Q(follow_up_planned_at__isnull=True),
+                name="walletevent_unplanned_idx",
+            ),
         ]
 
     def __str__(self) -> str:

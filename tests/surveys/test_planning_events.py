@@ -1,0 +1,201 @@
+"""Event-triggered follow-ups: an event arrives; matching campaigns plan a call between cool-off and deadline."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from accounts.models import WalletEvent
+from surveys import planning, services, tasks
+from surveys.models import Campaign, FollowUp
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# Monday 2 March 2026, 20:30 in Shanghai: too late to call tonight.
+MONDAY_EVENING = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(MONDAY_EVENING, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def wang(clock, customer):
+    customer.consent_given_at, customer.consent_source = MONDAY_EVENING - timedelta(days=100), "enrolment"
+    customer.save()
+    return customer
+
+
+def event_campaign(**kwargs):
+    kwargs.setdefault("trigger", Campaign.Trigger.EVENT)
+    kwargs.setdefault("trigger_event_kinds", ["payment_failed"])
+    kwargs.setdefault("channels", ["phone"])
+    return factories.CampaignFactory(**kwargs)
+
+
+def event(customer, *, at=MONDAY_EVENING, kind="payment_failed", **kwargs):
+    return factories.WalletEventFactory(customer=customer, occurred_at=at, kind=kind, **kwargs)
+
+
+def test_receiving_an_event_stores_it_once_and_queues_its_planning_after_commit(
+    wang, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr(tasks.plan_follow_ups_for_event, "delay", lambda event_id: queued.append(event_id))
+    with django_capture_on_commit_callbacks(execute=True):
+        first, created = services.receive_wallet_event(
+            customer=wang, bank_reference="EV-1", kind="payment_failed", occurred_at=MONDAY_EVENING
+        )
+        again, created_again = services.receive_wallet_event(
+            customer=wang, bank_reference="EV-1", kind="payment_failed", occurred_at=MONDAY_EVENING
+        )
+    assert (created, created_again) == (True, False)
+    assert first.pk == again.pk
+    assert queued == [first.pk]
+    assert WalletEvent.objects.count() == 1
+
+
+def test_an_unknown_event_kind_is_refused(wang):
+    with pytest.raises(ValueError, match="Unknown wallet event"):
+        services.receive_wallet_event(customer=wang, bank_reference="EV-2", kind="alien", occurred_at=MONDAY_EVENING)
+
+
+def test_the_call_comes_after_the_cool_off_at_the_first_allowed_moment(wang):
+    campaign = event_campaign()
+    happened = event(wang)
+    planning.plan_follow_ups_for_event(wallet_event_id=happened.pk)
+    follow_up = FollowUp.objects.get(campaign=campaign)
+    # 22:30 after the cool-off is quiet; Tuesday 09:00 in Shanghai is within the 48 h deadline.
+    assert follow_up.scheduled_for == datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
+    assert (follow_up.status, follow_up.channel, follow_up.wallet_event_id) == ("planned", "phone", happened.pk)
+    campaign.refresh_from_db()
+    assert campaign.planned_count == 1
+    happened.refresh_from_db()
+    assert happened.follow_up_planned_at == MONDAY_EVENING
+
+
+def test_an_event_in_the_morning_is_followed_up_exactly_after_the_cool_off(wang, clock):
+    clock.move_to(datetime(2026, 3, 3, 1, 15, tzinfo=UTC))  # Tuesday 09:15 in Shanghai
+    event_campaign()
+    happened = event(wang, at=timezone.now())
+    planning.plan_follow_ups_for_event(wallet_event_id=happened.pk)
+    assert FollowUp.objects.get().scheduled_for == datetime(2026, 3, 3, 3, 15, tzinfo=UTC)  # 11:15, 2 h later
+
+
+def test_no_slot_before_the_deadline_means_no_follow_up_with_the_reason_recorded(wang, clock):
+    clock.move_to(datetime(2026, 3, 7, 11, 0, tzinfo=UTC))  # Saturday 19:00 in Shanghai; no calls on Sunday
+    campaign = event_campaign(cool_off=timedelta(hours=1), deadline=timedelta(hours=30))
+    happened = event(wang, at=timezone.now())
+    planning.plan_follow_ups_for_event(wallet_event_id=happened.pk)
+    skipped = FollowUp.objects.get(campaign=campaign)
+    assert skipped.status == FollowUp.Status.SKIPPED
+    assert skipped.close_reason.startswith("no_slot_before_deadline")
+    campaign.refresh_from_db()
+    assert campaign.exclusions == {"no_slot_before_deadline": 1}
+    assert campaign.planned_count == 0
+
+
+def test_an_event_whose_deadline_passed_while_the_message_was_lost_is_not_followed_up(wang, clock):
+    campaign = event_campaign()
+    happened = event(wang, at=MONDAY_EVENING - timedelta(hours=50))
+    planning.plan_follow_ups_for_event(wallet_event_id=happened.pk)
+    campaign.refresh_from_db()
+    assert campaign.exclusions == {"no_slot_before_deadline": 1}
+    assert not FollowUp.objects.filter(status__in=FollowUp.OPEN_STATUSES).exists()
+
+
+def test_planning_the_same_event_twice_plans_once(wang):
+    campaign = event_campaign()
+    happened = event(wang)
+    planning.plan_follow_ups_for_event(wallet_event_id=happened.pk)
+    planning.plan_follow_ups_for_event(wallet_event_id=happened.pk)
+    assert FollowUp.objects.filter(campaign=campaign).count() == 1
+    campaign.refresh_from_db()
+    assert campaign.planned_count == 1
+
+
+def test_a_customer_already_in_an_open_follow_up_is_counted_not_crashed_on(wang):
+    factories.FollowUpFactory(customer=wang, status=FollowUp.Status.INVITED, channel="sms")
+    campaign = event_campaign()
+    first, second = event(wang), event(wang, at=MONDAY_EVENING - timedelta(minutes=5))
+    planning.plan_follow_ups_for_event(wallet_event_id=first.pk)
+    planning.plan_follow_ups_for_event(wallet_event_id=second.pk)
+    planning.plan_follow_ups_for_event(wallet_event_id=second.pk)
+    campaign.refresh_from_db()
+    assert campaign.exclusions == {"open_follow_up": 2}
+    assert set(FollowUp.objects.filter(campaign=campaign).values_list("status", flat=True)) == {"skipped"}
+
+
+def test_the_second_of_two_events_finds_the_first_ones_follow_up_open(wang):
+    campaign = event_campaign()
+    planning.plan_follow_ups_for_event(wallet_event_id=event(wang).pk)
+    planning.plan_follow_ups_for_event(wallet_event_id=event(wang, kind="payment_failed").pk)
+    campaign.refresh_from_db()
+    assert campaign.planned_count == 1
+    assert campaign.exclusions == {"open_follow_up": 1}
+
+
+def test_only_running_or_scheduled_campaigns_listening_for_the_kind_and_holding_the_customer_plan(wang):
+    listening = event_campaign()
+    event_campaign(trigger_event_kinds=["account_locked"])
+    event_campaign(status=Campaign.Status.PAUSED)
+    event_campaign(status=Campaign.Status.DRAFT)
+    event_campaign(audience={"segments": ["premium"]})
+    factories.CampaignFactory(trigger=Campaign.Trigger.BATCH)
+    planning.plan_follow_ups_for_event(wallet_event_id=event(wang).pk)
+    assert list(FollowUp.objects.values_list("campaign_id", flat=True)) == [listening.pk]
+
+
+def test_an_opted_out_customer_is_not_followed_up(wang):
+    wang.phone_opt_out_at = MONDAY_EVENING - timedelta(days=1)
+    wang.save()
+    campaign = event_campaign()
+    planning.plan_follow_ups_for_event(wallet_event_id=event(wang).pk)
+    campaign.refresh_from_db()
+    assert campaign.exclusions == {"opted_out": 1}
+    assert FollowUp.objects.get().status == FollowUp.Status.SKIPPED
+
+
+def test_a_campaign_ending_before_the_cool_off_plans_nothing(wang):
+    campaign = event_campaign(ends_at=MONDAY_EVENING + timedelta(hours=1))
+    planning.plan_follow_ups_for_event(wallet_event_id=event(wang).pk)
+    campaign.refresh_from_db()
+    assert campaign.exclusions == {"no_slot_before_deadline": 1}
+
+
+def test_beat_plans_the_events_whose_message_was_lost(wang, clock):
+    campaign = event_campaign()
+    lost = event(wang)
+    too_old = event(factories.CustomerFactory(), at=MONDAY_EVENING - timedelta(days=3))
+    clock.shift(timedelta(minutes=5))
+    assert planning.plan_pending_event_follow_ups(now=timezone.now()) == 1
+    assert FollowUp.objects.get().wallet_event_id == lost.pk
+    lost.refresh_from_db()
+    too_old.refresh_from_db()
+    assert lost.follow_up_planned_at is not None
+    assert too_old.follow_up_planned_at is None
+    assert planning.plan_pending_event_follow_ups(now=timezone.now()) == 0  # planned events are left alone
+    campaign.refresh_from_db()
+    assert campaign.planned_count == 1
+
+
+def test_beat_leaves_events_received_this_minute_to_their_own_task(wang):
+    event_campaign()
+    event(wang)
+    assert planning.plan_pending_event_follow_ups(now=timezone.now()) == 0
+
+
+def test_beat_has_nothing_to_do_without_event_campaigns(wang, clock):
+    event(wang)
+    clock.shift(timedelta(minutes=5))
+    assert planning.plan_pending_event_follow_ups(now=timezone.now()) == 0
+
+
+def test_the_event_task_plans_through_the_service(wang):
+    event_campaign()
+    tasks.plan_follow_ups_for_event(event(wang).pk)
+    assert FollowUp.objects.count() == 1
