@@ -507,13 +507,16 @@ class _Batch:
 
     def _record(self, follow_ups: list[FollowUp], pending: dict[int, ContactAttempt]):
         """Create the QUEUED attempts (or reuse the pending ones) and store each link's hash and expiry."""
+        # Still ours? Recovery only takes claims older than the timeout; the row lock closes the last gap.
+        mine = FollowUp.objects.filter(id__in=[f.pk for f in follow_ups], **self.ours)
+        locking = connection.features.has_select_for_update
+        if not locking:
+            # SQLite: read before the transaction. A transaction that reads first cannot become a writer
+            # once another process has written meanwhile (SQLITE_BUSY_SNAPSHOT, not retried).
+            owned = set(mine.values_list("id", flat=True))
         with transaction.atomic():
-            # Still ours? (Recovery only takes claims older than the timeout; this closes the last gap.)
-            owned = set(
-                FollowUp.objects.select_for_update(of=("self",))
-                .filter(id__in=[f.pk for f in follow_ups], **self.ours)
-                .values_list("id", flat=True)
-            )
+            if locking:
+                owned = set(mine.select_for_update(of=("self",)).values_list("id", flat=True))
             follow_ups = [f for f in follow_ups if f.pk in owned]
             # Invariant: a QUEUED attempt has number attempts + 1 and the follow-up's channel (every path
             # that moves a follow-up to another channel or closes it fails the attempt and counts it).
