@@ -240,7 +240,6 @@ def campaign_heatmaps(campaign) -> list[HeatmapSection]:
     from surveys import queries  # the only database access of this module
 
     policies = campaign_policies(campaign)
-    headings = {"phone": _("Calls"), "message": _("SMS and e-mail")}
     titles = {
         "phone": _("Planned calls by local weekday and hour"),
         "message": _("Planned SMS and e-mails by local weekday and hour"),
@@ -254,10 +253,12 @@ def campaign_heatmaps(campaign) -> list[HeatmapSection]:
         forbidden = forbidden_for_all(policies, used[0]) if policies else empty_grid(False)
         total = int(frame.to_numpy().sum())
         figure = heatmap_figure(frame, forbidden, title=titles[key])
+        # The page's own heading carries the title: a title inside the figure is cut off on a phone.
+        figure.update_layout(title={"text": ""}, margin={"t": 10})
         sections.append(
             HeatmapSection(
                 key=key,
-                heading=headings[key],
+                heading=titles[key],
                 figure=json.loads(figure.to_json()),  # plain JSON types for json_script
                 rows=table_rows(frame, forbidden),
                 total=total,
