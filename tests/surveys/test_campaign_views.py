@@ -434,3 +434,33 @@ def test_agents_are_not_shown_the_campaigns_link(client, agent):
     client.force_login(agent)
     page = client.get(reverse("surveys:agent-queue")).content.decode()
     assert reverse("campaigns:list") not in page
+
+
+# --- End to end ---------------------------------------------------------------------------------
+
+
+def test_after_planning_the_page_shows_the_counts_and_a_heat_map_with_nothing_in_forbidden_hours(
+    client, manager, survey, django_capture_on_commit_callbacks
+):
+    from surveys import planning
+
+    consented = {"consent_given_at": timezone.now() - timedelta(days=100), "consent_source": "enrolment"}
+    for zone in ("Asia/Shanghai", "America/New_York", "Asia/Kolkata", "Europe/London"):
+        factories.CustomerFactory(time_zone=zone, **consented)
+    factories.CustomerFactory(do_not_contact_at=timezone.now(), do_not_contact_source="agent", **consented)
+    campaign = factories.CampaignFactory(survey=survey, status=Campaign.Status.DRAFT, channels=["phone", "sms"])
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks():
+        client.post(reverse("campaigns:launch", args=[campaign.pk]))
+    planning.plan_campaign(campaign_id=campaign.pk)
+
+    response = client.get(reverse("campaigns:detail", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.context["progress"].percent == 100
+    assert sum(row.count for row in response.context["status_counts"]) == 4
+    assert [(row.code, row.count) for row in response.context["exclusions"]] == [("do_not_contact", 1)]
+    sections = response.context["heatmaps"]
+    assert sum(section.total for section in sections) == 4
+    assert all(section.forbidden_total == 0 for section in sections)
+    page = response.content.decode()
+    assert "On the do-not-contact list" in page
+    assert 'aria-valuenow="100"' in page and "hx-trigger" not in page
