@@ -105,7 +105,7 @@ def test_the_sms_is_in_the_customers_language(outbox, wednesday_morning):
 
     # The survey's title in the customer's language (the message body follows the translation catalogue).
     texts = {line["to"]: line["text"] for line in outbox.lines()}
-    assert texts[chinese.phone].startswith("钱包体验回访:")
+    assert texts[chinese.phone].startswith("钱包体验回访")
     assert texts[english.phone].startswith("Wallet experience follow-up: how was your experience")
 
 
