@@ -1,9 +1,11 @@
 """`manage.py seed_demo`: a repeatable demo that never disturbs real data."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.test import override_settings
@@ -125,7 +127,9 @@ def test_its_net_promoter_score_is_plausible():
     assert -20 <= 100 * (promoters - detractors) / len(scores) <= 50
 
 
+@time_machine.travel(datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
 def test_it_leaves_due_phone_calls_in_every_agents_queue():
+    # A Wednesday morning in Shanghai: the queue only shows calls that may be made right now.
     seed_demo(customers=SMALL)
 
     for username in ("agent", "agent2"):
