@@ -1,5 +1,8 @@
 """Fill or correct msgstrs in a .po file from a JSON map {"[context|]msgid": "msgstr"}; clears fuzzy flags.
 
+Plural entries (key: the singular msgid) get msgstr[0]. Run makemessages with --no-wrap, so every
+msgid is on one line.
+
 Usage: python scripts/po_fill.py locale/zh_Hans/LC_MESSAGES/django.po translations.json
 """
 
@@ -18,13 +21,17 @@ def main(po_path: str, map_path: str) -> None:
         mid = re.search(r'^msgid "(.*)"$', block, re.M)
         if not mid:
             continue
-        key = f"{ctx.group(1)}|{mid.group(1)}" if ctx else mid.group(1)
-        if key not in translations or "msgid_plural" in block:
+        msgid = mid.group(1).replace('\\"', '"')  # the map holds msgids as the code spells them
+        key = f"{ctx.group(1)}|{msgid}" if ctx else msgid
+        if key not in translations:
             continue
         lines = [line for line in block.split("\n") if not line.startswith("#|") and line != "#, fuzzy"]
         lines = [line.replace("#, fuzzy, ", "#, ") for line in lines]
         start = next(n for n, line in enumerate(lines) if line.startswith("msgstr"))
-        lines = lines[:start] + [f'msgstr "{translations[key]}"']
+        # Chinese has one plural form (nplurals=1): a plural entry gets its one msgstr[0].
+        msgstr = "msgstr[0]" if "msgid_plural" in block else "msgstr"
+        text = translations[key].replace('"', '\\"')
+        lines = lines[:start] + [f'{msgstr} "{text}"']
         blocks[i] = "\n".join(lines)
         done.add(key)
     Path(po_path).write_text("\n\n".join(blocks), encoding="utf-8")
