@@ -47,7 +47,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q
 from django.db.models.functions import TruncHour, TruncMinute
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -69,23 +69,33 @@ PLANNABLE_STATUSES = (Campaign.Status.SCHEDULED, Campaign.Status.RUNNING, Campai
 # Event follow-ups are planned for these campaigns only (a paused campaign ignores events meanwhile).
 EVENT_STATUSES = (Campaign.Status.SCHEDULED, Campaign.Status.RUNNING)
 
-_CUSTOMER_FIELDS = (
-    "pk",
-    "time_zone",
-    "preferred_time_of_day",
-    "region",
-    "phone",
-    "email",
-    "consent_given_at",
-    "phone_opt_out_at",
-    "sms_opt_out_at",
-    "email_opt_out_at",
-    "do_not_contact_at",
-)
-# Positions in a _CUSTOMER_FIELDS row, and per channel: (contact detail, opt-out) positions.
-_PK, _ZONE, _PART, _REGION, _CONSENT, _DNC = 0, 1, 2, 3, 6, 10
-_CHANNEL_COLUMNS = {"phone": (4, 7), "sms": (4, 8), "email": (5, 9)}
+
+def _flag(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+# What planning reads of a customer: flags computed by the database rather than timestamps parsed in
+# Python (a million datetimes cost seconds), as plain tuples.
+_CUSTOMER_FLAGS = {
+    "flag_dnc": _flag(Q(do_not_contact_at__isnull=False)),
+    "flag_consent": _flag(Q(consent_given_at__isnull=False)),
+    "flag_phone": _flag(~Q(phone="")),
+    "flag_email": _flag(~Q(email="")),
+    "flag_out_phone": _flag(Q(phone_opt_out_at__isnull=False)),
+    "flag_out_sms": _flag(Q(sms_opt_out_at__isnull=False)),
+    "flag_out_email": _flag(Q(email_opt_out_at__isnull=False)),
+}
+_CUSTOMER_FIELDS = ("pk", "time_zone", "preferred_time_of_day", "region", *_CUSTOMER_FLAGS)
+# Positions in a _CUSTOMER_FIELDS row, and per channel: (has the contact detail, opted out) positions.
+_PK, _ZONE, _PART, _REGION, _DNC, _CONSENT = 0, 1, 2, 3, 4, 5
+_CHANNEL_COLUMNS = {"phone": (6, 8), "sms": (6, 9), "email": (7, 10)}
 _FAMILY = {"phone": "call", "sms": "message", "email": "message"}
+
+
+def _customer_rows(customers):
+    return customers.annotate(**_CUSTOMER_FLAGS).values_list(*_CUSTOMER_FIELDS)
+
+
 _EMPTY_HISTORY = scheduling.ContactHistory()
 
 
@@ -127,6 +137,7 @@ class _Planner:
         # the group has none left.
         self.group_from: dict[tuple, datetime] = {}
         self.group_none: dict[tuple, Decision] = {}
+        self._prepared: dict[tuple, object] = {}
 
     def zone(self, name: str) -> ZoneInfo | None:
         try:
@@ -141,15 +152,27 @@ class _Planner:
 
     def eligible_channels(self, row: tuple) -> list[str] | str:
         """The campaign's channels this customer can be contacted by, in order, or the exclusion code."""
-        if row[_DNC] is not None:
+        if row[_DNC]:
             return "do_not_contact"
-        if row[_CONSENT] is None:
+        if not row[_CONSENT]:
             return "no_consent"
         reachable = [(channel, opt_out) for channel, detail, opt_out in self.channels if row[detail]]
         if not reachable:
             return "no_contact_details"
-        allowed = [channel for channel, opt_out in reachable if row[opt_out] is None]
+        allowed = [channel for channel, opt_out in reachable if not row[opt_out]]
         return allowed or "opted_out"
+
+    def _prepare(self, row: tuple) -> Decision | tuple[tuple[tuple, scheduling.CapacityLedger | None], ...]:
+        """What every customer with this row's zone, part, region and flags shares: an exclusion, or the
+        (group key, ledger) of each usable channel in order."""
+        channels = self.eligible_channels(row)
+        if isinstance(channels, str):
+            return Decision(code=channels)
+        zone = self.zone(row[_ZONE])
+        if zone is None:
+            return Decision(code="unknown_time_zone")
+        policy = self.region_policies.get(row[_REGION], self.default_policy)
+        return tuple(((zone, row[_PART], policy, c), self.ledgers.get(_FAMILY[c])) for c in channels)
 
     def decide(
         self,
@@ -161,14 +184,12 @@ class _Planner:
         deadline: timedelta | None = None,
         use_groups: bool = True,
     ) -> Decision:
-        channels = self.eligible_channels(row)
-        if isinstance(channels, str):
-            return Decision(code=channels)
-        zone = self.zone(row[_ZONE])
-        if zone is None:
-            return Decision(code="unknown_time_zone")
-        policy = self.region_policies.get(row[_REGION], self.default_policy)
-        part = row[_PART]
+        signature = row[1:]
+        prepared = self._prepared.get(signature)
+        if prepared is None:
+            prepared = self._prepared[signature] = self._prepare(row)
+        if isinstance(prepared, Decision):
+            return prepared
         if event_at is None:
             if self.ends_at is not None:
                 event_at, cool_off, deadline = self.start, timedelta(0), self.ends_at - self.start
@@ -178,9 +199,15 @@ class _Planner:
         # group's position (nothing earlier can have room: see the module docstring).
         grouped = use_groups and history is _EMPTY_HISTORY
         first: Decision | None = None
-        for channel in channels:
-            key = (zone, part, policy, channel)
-            decision = self.group_none.get(key) if grouped else None
+        for key, ledger in prepared:
+            decision = None
+            if grouped:
+                decision = self.group_none.get(key)
+                last = self.group_from.get(key)
+                # The group's last moment is allowed and not past any deadline: if its bucket still has
+                # room it is this customer's slot too, exactly what plan_contact would find.
+                if decision is None and last is not None and (ledger is None or ledger.reserve(last) is not None):
+                    return Decision(channel=key[3], moment=last)
             if decision is None:
                 decision = self._slot(key, history, event_at, cool_off, deadline, grouped)
             if decision.moment is not None:
@@ -347,10 +374,11 @@ def _plan_campaign(campaign_id: int, *, now: datetime) -> None:
     horizon = _history_horizon([planner.default_policy, *planner.region_policies.values()])
     exclusions: Counter[str] = Counter()
     planned = done = 0
+    texts: dict[datetime, str] = {}  # moments repeat across a group: format each once
     with tempfile.TemporaryFile(mode="w+", newline="", encoding="ascii") as spool:
         last_pk = 0
         while True:
-            rows = list(customers.filter(pk__gt=last_pk).order_by("pk").values_list(*_CUSTOMER_FIELDS)[:CHUNK_SIZE])
+            rows = list(_customer_rows(customers.filter(pk__gt=last_pk).order_by("pk"))[:CHUNK_SIZE])
             if not rows:
                 break
             last_pk = rows[-1][_PK]
@@ -364,8 +392,12 @@ def _plan_campaign(campaign_id: int, *, now: datetime) -> None:
                 if decision.moment is None:
                     exclusions[decision.code] += 1
                     continue
-                lines.append(f"{row[_PK]},{decision.channel},{decision.moment.isoformat()}\n")
+                text = texts.get(decision.moment)
+                if text is None:
+                    text = texts[decision.moment] = decision.moment.isoformat()
+                lines.append(f"{row[_PK]},{decision.channel},{text}\n")
             spool.writelines(lines)
+            texts.clear()
             planned += len(lines)
             done += len(rows)
             _still_planning(campaign_id, planning_done=done, exclusions=dict(exclusions))
@@ -436,20 +468,29 @@ def _insert_follow_ups_postgresql(spool: io.TextIOBase, *, campaign_id: int, now
             while data := spool.read(1 << 20):
                 copy.write(data)
         # Every column is given: COPY and INSERT … SELECT bypass Django's defaults and auto_now.
-        cursor.execute(
-            f"""
+        insert = f"""
             INSERT INTO {table} (
                 campaign_id, customer_id, wallet_event_id, status, channel, scheduled_for, attempts, priority,
                 assigned_agent_id, token_hash, expires_at, close_reason, claimed_at, claimed_by, closed_at,
                 created_at, updated_at
             )
-            SELECT %s, customer_id, NULL, %s, channel, scheduled_for, 0, 0,
+            SELECT %s, s.customer_id, NULL, %s, s.channel, s.scheduled_for, 0, 0,
                    NULL, NULL, NULL, '', NULL, '', NULL, %s, %s
-            FROM planning_staging
-            ON CONFLICT DO NOTHING
-            """,  # noqa: S608 - the table name comes from the model, the values are parameters
-            [campaign_id, FollowUp.Status.PLANNED, now, now],
-        )
+            FROM planning_staging s
+        """  # noqa: S608 - the table name comes from the model, the values are parameters
+        params = [campaign_id, FollowUp.Status.PLANNED, now, now]
+        try:
+            # Customers who got an open follow-up since their chunk was read are left out by an anti-join:
+            # much cheaper than ON CONFLICT's speculative insertion into every unique index.
+            with transaction.atomic():
+                anti_join = f"""
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM {table} f WHERE f.customer_id = s.customer_id AND f.status = ANY(%s)
+                    )"""  # noqa: S608 - as above
+                cursor.execute(insert + anti_join, [*params, list(FollowUp.OPEN_STATUSES)])
+        except IntegrityError:
+            # One was inserted by another transaction between the anti-join and our insert: skip it.
+            cursor.execute(f"{insert} ON CONFLICT DO NOTHING", params)
         inserted = cursor.rowcount
         cursor.execute("DROP TABLE planning_staging")
     return inserted
@@ -486,7 +527,7 @@ def plan_follow_ups_for_event(*, wallet_event_id: int) -> None:
 
 
 def _plan_event_follow_up(campaign: Campaign, event: WalletEvent, *, now: datetime) -> None:
-    row = Customer.objects.filter(pk=event.customer_id).values_list(*_CUSTOMER_FIELDS).get()
+    row = _customer_rows(Customer.objects.filter(pk=event.customer_id)).get()
     earliest, latest = event.occurred_at + campaign.cool_off, event.occurred_at + campaign.deadline
     planner = _Planner(campaign, now=now, ledgers=_ledgers(campaign, since=earliest, until=latest))
     horizon = _history_horizon([planner.default_policy, *planner.region_policies.values()])

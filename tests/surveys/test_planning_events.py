@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import WalletEvent
 from surveys import planning, services, tasks
@@ -59,8 +59,10 @@ def test_receiving_an_event_stores_it_once_and_queues_its_planning_after_commit(
     assert WalletEvent.objects.count() == 1
 
 
-def test_an_unknown_event_kind_is_refused(wang):
-    with pytest.raises(ValueError, match="Unknown wallet event"):
+def test_an_unknown_event_kind_is_refused_in_the_language_of_the_reader(wang):
+    with translation.override("en"), pytest.raises(ValueError, match="Unknown wallet event “alien”"):
+        services.receive_wallet_event(customer=wang, bank_reference="EV-2", kind="alien", occurred_at=MONDAY_EVENING)
+    with translation.override("zh-hans"), pytest.raises(ValueError, match="未知钱包事件“alien”"):
         services.receive_wallet_event(customer=wang, bank_reference="EV-2", kind="alien", occurred_at=MONDAY_EVENING)
 
 
