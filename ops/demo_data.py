@@ -39,7 +39,19 @@ from accounts.models import (
     WalletEvent,
 )
 from surveys.calendars import calendar_for
-from surveys.models import Answer, Campaign, Case, Choice, Concern, ContactAttempt, FollowUp, Question, Response, Survey
+from surveys.models import (
+    Answer,
+    Campaign,
+    Case,
+    Choice,
+    Concern,
+    ContactAttempt,
+    FollowUp,
+    PlanningStatus,
+    Question,
+    Response,
+    Survey,
+)
 from surveys.policies import PARTS_OF_DAY, get_policy
 from surveys.scheduling import allowed_windows, part_of_day
 
@@ -652,6 +664,19 @@ def _ensure_campaigns(
     )
     counts["campaigns"] += int(created)
     return batch, event_driven
+
+
+def _record_planning(campaigns: Iterable[Campaign], *, now: datetime) -> None:
+    """The campaign page shows planning as done, with the counts of the follow-ups the demo planned."""
+    for campaign in campaigns:
+        planned = campaign.follow_ups.count()
+        Campaign.objects.filter(pk=campaign.pk).update(
+            planning_status=PlanningStatus.DONE,
+            planning_total=planned,
+            planning_done=planned,
+            planned_count=planned,
+            planned_at=campaign.starts_at or now,
+        )
 
 
 # --- Contact windows: the product's own rules (surveys/scheduling.py), mainland-China preset -------
@@ -1648,6 +1673,7 @@ def seed_demo(*, customers: int = 3000, now: datetime | None = None, stdout: IO[
             _FollowUpPlanner(campaign=batch_campaign, now=now, agents=agents), pool, customers, used, allocation
         )
         _save_follow_ups(plans, counts)
+        _record_planning(campaigns, now=now)
         answered = _save_responses(plans, counts)
         _save_cases(answered, owners=[staff["manager"], *agents], now=now, counts=counts)
         _say(stdout, f"Follow-ups: {counts['follow_ups']}, responses: {counts['responses']}, cases: {counts['cases']}.")

@@ -206,3 +206,11 @@ def test_the_command_refuses_to_run_without_debug_unless_forced():
 
         call_command("seed_demo", customers=SMALL, force=True, stdout=StringIO())
     assert Customer.objects.count() == SMALL
+
+
+def test_its_campaigns_show_planning_done_with_the_follow_ups_they_hold():
+    seed_demo(customers=SMALL)
+
+    for campaign in Campaign.objects.all():
+        assert campaign.planning_status == "done"
+        assert campaign.planned_count == campaign.follow_ups.count() > 0
