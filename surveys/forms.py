@@ -168,6 +168,7 @@ class CampaignForm(FieldsetsMixin, forms.ModelForm):
             "messages_per_minute",
         ]
         field_classes = {"survey": SurveyChoiceField}
+        labels = {"survey": _("Survey")}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "trigger": forms.RadioSelect,

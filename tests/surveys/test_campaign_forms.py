@@ -275,3 +275,10 @@ def test_the_campaign_summary_lists_the_settings_people_need(survey):
     assert lines["Customers in Hong Kong (HK)"] == "Hong Kong"
     assert lines["Starts"] == "When launched"
     assert lines["Survey link valid for"] == "14 days"
+
+
+def test_every_field_label_is_translated_into_chinese(db):
+    with translation.override("zh-hans"):
+        fields = {**CampaignForm().fields, **AudienceForm(audience={}).fields}
+        untranslated = [name for name, field in fields.items() if str(field.label).isascii()]
+    assert untranslated == []
