@@ -212,10 +212,22 @@ class _Switch:
     reason: str
 
 
-def _slot_or_close(slot: scheduling.Slot, not_after: datetime | None, why: str):
+def _no_slot(slot: scheduling.Slot, moment: datetime, not_after: datetime | None):
+    """What to do when no slot was found: close the follow-up, unless only the calendar is missing.
+
+    A year whose official holiday schedule is not known yet (China publishes it each November; the
+    ``holidays`` package follows) is an operations problem, not the customer's: the follow-up waits,
+    re-checked every CONFIGURATION_RETRY and logged as an error, until the package is upgraded.
+    """
+    if slot.code == "calendar_not_published":
+        return _Reschedule(moment + CONFIGURATION_RETRY, f"configuration: {slot.reason}", configuration=True)
+    return _Close(Status.EXPIRED if not_after is not None else Status.SKIPPED, slot.reason or "no_slot")
+
+
+def _slot_or_close(slot: scheduling.Slot, moment: datetime, not_after: datetime | None, why: str):
     if slot.moment is not None:
         return _Reschedule(slot.moment, why)
-    return _Close(Status.EXPIRED if not_after is not None else Status.SKIPPED, slot.reason or "no_slot")
+    return _no_slot(slot, moment, not_after)
 
 
 def _switch_to(follow_up: FollowUp, channel: str, moment: datetime, why: str):
@@ -235,7 +247,7 @@ def _switch_to(follow_up: FollowUp, channel: str, moment: datetime, why: str):
         not_after=not_after,
     )
     if slot.moment is None:
-        return _Close(Status.EXPIRED if not_after is not None else Status.SKIPPED, slot.reason or "no_slot")
+        return _no_slot(slot, moment, not_after)
     return _Switch(channel, slot.moment, why)
 
 
@@ -267,15 +279,15 @@ def _decide(follow_up: FollowUp, moment: datetime, history: scheduling.ContactHi
         if scheduling.callback_slot(moment, zone=zone, policy=policy).moment is not None:
             return _Send()
         slot = scheduling.next_contact_slot(moment, not_after=not_after, **common)
-        return _slot_or_close(slot, not_after, "outside_window")
+        return _slot_or_close(slot, moment, not_after, "outside_window")
     if not _allowed_at(moment, zone, channel, policy, calendar, part, not_after):
         slot = scheduling.next_contact_slot(moment, not_after=not_after, **common)
-        return _slot_or_close(slot, not_after, "outside_window")
+        return _slot_or_close(slot, moment, not_after, "outside_window")
     block = scheduling.fatigue_block(moment, history=history, policy=policy, new_follow_up=False, channel=channel)
     if block is not None:
         code, until = block
         slot = scheduling.next_contact_slot(until, not_after=not_after, **common)
-        return _slot_or_close(slot, not_after, code)
+        return _slot_or_close(slot, moment, not_after, code)
     return _Send()
 
 
@@ -697,6 +709,8 @@ def _retry(follow_up: FollowUp, moment: datetime, made: int, reason: str):
         part=follow_up.customer.preferred_time_of_day,
         not_after=not_after,
     )
+    if slot.moment is None and slot.code == "calendar_not_published":
+        return _no_slot(slot, moment, not_after)
     if slot.moment is None:
         return _Close(Status.UNREACHABLE if not_after is None else Status.EXPIRED, f"{reason}; {slot.reason}")
     return _Reschedule(slot.moment, reason)

@@ -562,3 +562,17 @@ def test_a_due_call_to_a_customer_who_opted_out_of_calls_moves_to_the_next_chann
     assert follow_up.channel == "sms"
     assert follow_up.status == FollowUp.Status.INVITED
     assert len(outbox.lines()) == 1
+
+
+def test_a_message_waits_rather_than_closes_when_next_years_holiday_calendar_is_not_published(outbox):
+    # 23:00 on New Year's Eve: the next allowed SMS time is in 2027, whose official schedule is not known yet.
+    follow_up = due_message(scheduled_for=datetime(2026, 12, 31, 19, 0, tzinfo=SHANGHAI))
+
+    with time_machine.travel(datetime(2026, 12, 31, 23, 0, tzinfo=SHANGHAI), tick=False):
+        report = tick()
+
+    follow_up.refresh_from_db()
+    assert follow_up.status == FollowUp.Status.PLANNED
+    assert follow_up.scheduled_for == datetime(2027, 1, 1, 0, 0, tzinfo=SHANGHAI)  # re-checked in an hour
+    assert report.failed == 1 and report.sent == 0
+    assert outbox.lines() == []
