@@ -8,18 +8,13 @@ the suite runs.
 """
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from ops.models import Heartbeat
@@ -28,9 +23,7 @@ from surveys.messaging import FileSmsBackend
 from surveys.models import Campaign, ContactAttempt, FollowUp
 from surveys.tasks import dispatch_due_follow_ups
 from tests import factories
-
-ROOT = Path(__file__).resolve().parents[2]
-CELERY = str(Path(sys.executable).with_name("celery"))
+from tests.processes import CeleryProcesses, use_own_queue, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
@@ -41,22 +34,6 @@ class SlowFileSmsBackend(FileSmsBackend):
     def send(self, *, to, text, idempotency_key):
         time.sleep(0.05)
         return super().send(to=to, text=text, idempotency_key=idempotency_key)
-
-
-def database_url() -> str:
-    db = connection.settings_dict  # the test database by now
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def wait_for(predicate, timeout: float = 90.0, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 @pytest.fixture
@@ -75,54 +52,27 @@ def outbox_lines(path: Path) -> list[dict]:
 
 @pytest.fixture
 def queue(settings):
-    name = f"test-dispatch-{uuid.uuid4().hex[:8]}"
-    settings.CELERY_TASK_DEFAULT_QUEUE = name
-    from wallet_followup.celery import app
-
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = name
-    yield name
-    app.conf.task_default_queue = previous
+    yield from use_own_queue(settings, prefix="test-dispatch")
 
 
 @pytest.fixture
 def start_worker(queue, outbox):
-    started: list[subprocess.Popen] = []
+    processes = CeleryProcesses(queue)
 
     def _start(sms_backend: str = "surveys.messaging.FileSmsBackend", batch_size: int = 20) -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "wallet_followup.settings",
-            "DEBUG": "1",
-            "VAR_DIR": str(settings.VAR_DIR),
-            "DATABASE_URL": database_url(),
-            "CELERY_DEFAULT_QUEUE": queue,
-            "HEARTBEAT_INTERVAL_SECONDS": "1",
-            "SMS_BACKEND": sms_backend,
-            "SMS_FILE_PATH": str(outbox),
-            "DISPATCH_BATCH_SIZE": str(batch_size),
-            "PYTHONPATH": str(ROOT),
-        }
-        process = subprocess.Popen(
-            [CELERY, "-A", "wallet_followup", "worker", "--pool", "solo", "--loglevel", "WARNING"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        return processes.start(
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            SMS_BACKEND=sms_backend,
+            SMS_FILE_PATH=str(outbox),
+            DISPATCH_BATCH_SIZE=str(batch_size),
         )
-        started.append(process)
-        return process
 
     yield _start
-    for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in started:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    processes.stop_all()
 
 
 def wait_until_workers_run(count: int) -> None:
