@@ -48,7 +48,6 @@ Decisions:
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import socket
@@ -56,7 +55,6 @@ import time
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -68,7 +66,7 @@ from accounts.models import Channel, Customer
 from surveys import messaging, scheduling
 from surveys.calendars import HolidayCalendar, calendar_for
 from surveys.models import Campaign, ContactAttempt, FollowUp
-from surveys.policies import ContactPolicy, get_policy
+from surveys.policies import ContactPolicy, campaign_preset
 from surveys.tokens import link_token_for_attempt, opt_out_link
 
 logger = logging.getLogger(__name__)
@@ -109,18 +107,13 @@ class DispatchReport:
 # --- The rules of one customer in one campaign ---------------------------------------------------
 
 
-@lru_cache(maxsize=256)
-def _policy(key: str, contact_on_holidays: bool) -> ContactPolicy:
-    return dataclasses.replace(get_policy(key), contact_on_holidays=contact_on_holidays)
-
-
 def rules_for(campaign: Campaign, customer: Customer) -> tuple[ContactPolicy, HolidayCalendar, ZoneInfo]:
     """The policy (the customer's region preset, else the campaign's), its calendar and the customer's zone.
 
     Raises ValueError on an unknown policy or time zone.
     """
     key = (campaign.region_policies or {}).get(customer.region) or campaign.contact_policy
-    policy = _policy(key, bool(campaign.allow_holidays))
+    policy = campaign_preset(key, contact_on_holidays=bool(campaign.allow_holidays))
     try:
         zone = ZoneInfo(customer.time_zone)
     except (ZoneInfoNotFoundError, ValueError):

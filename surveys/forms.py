@@ -21,7 +21,7 @@ from accounts.models import Channel, DevicePlatform, WalletEvent
 from surveys import queries
 from surveys.audience import validate_audience
 from surveys.models import Campaign, Survey
-from surveys.policies import PRESETS, get_policy
+from surveys.policies import PRESETS, campaign_preset
 
 # Messages before calls: the default order of preference of a new campaign's channels.
 DEFAULT_CHANNEL_ORDER = (Channel.SMS, Channel.EMAIL, Channel.PHONE)
@@ -283,8 +283,7 @@ class CampaignForm(FieldsetsMixin, forms.ModelForm):
             if not key:
                 continue
             try:
-                policy = dataclasses.replace(get_policy(key), contact_on_holidays=bool(cleaned.get("allow_holidays")))
-                policy.validate(channels)
+                campaign_preset(key, contact_on_holidays=bool(cleaned.get("allow_holidays"))).validate(channels)
             except ValueError as exc:
                 self.add_error(
                     field,

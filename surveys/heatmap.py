@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
-from surveys.policies import ContactPolicy, get_policy
+from surveys.policies import ContactPolicy, campaign_preset
 
 logger = logging.getLogger(__name__)
 
@@ -113,10 +113,9 @@ def campaign_policies(campaign) -> list[ContactPolicy]:
     policies = []
     for key in dict.fromkeys(keys):
         try:
-            policy = get_policy(key)
+            policies.append(campaign_preset(key, contact_on_holidays=bool(campaign.allow_holidays)))
         except ValueError:
             continue
-        policies.append(dataclasses.replace(policy, contact_on_holidays=campaign.allow_holidays))
     return policies
 
 

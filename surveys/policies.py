@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from django.utils.translation import gettext_lazy as _
 
@@ -330,6 +331,15 @@ def get_policy(key: str) -> ContactPolicy:
         return PRESETS[key]
     except KeyError:
         raise ValueError(f"unknown contact policy {key!r}") from None
+
+
+@lru_cache(maxsize=64)
+def campaign_preset(key: str, *, contact_on_holidays: bool) -> ContactPolicy:
+    """The preset ``key`` with a campaign's choice about contact on public holidays (ValueError when unknown).
+
+    The one way a campaign's policies are built: forms, launch, planning, the dispatcher and the heat map.
+    """
+    return dataclasses.replace(get_policy(key), contact_on_holidays=contact_on_holidays)
 
 
 def with_overrides(policy: ContactPolicy, **changes) -> ContactPolicy:

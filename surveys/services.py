@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Channel, Customer, User, WalletEvent
 from surveys.audience import validate_audience
 from surveys.models import Campaign, FollowUp, PlanningStatus, Survey
-from surveys.policies import ContactPolicy, get_policy
+from surveys.policies import ContactPolicy, campaign_preset
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def campaign_policies(campaign: Campaign) -> dict[str, ContactPolicy]:
     keys = [campaign.contact_policy, *(campaign.region_policies or {}).values()]
     policies = {}
     for key in dict.fromkeys(keys):
-        policy = dataclasses.replace(get_policy(key), contact_on_holidays=campaign.allow_holidays)
+        policy = campaign_preset(key, contact_on_holidays=bool(campaign.allow_holidays))
         policy.validate(campaign.channels)
         policies[key] = policy
     return policies
