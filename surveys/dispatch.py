@@ -65,6 +65,7 @@ from django.utils import timezone
 from accounts.models import Channel, Customer
 from surveys import messaging, scheduling
 from surveys.calendars import HolidayCalendar, calendar_for
+from surveys.history import attempt_histories
 from surveys.models import Campaign, ContactAttempt, FollowUp
 from surveys.policies import ContactPolicy, campaign_preset
 from surveys.tokens import link_token_for_attempt, opt_out_link
@@ -300,6 +301,9 @@ def _lookback(follow_ups: list[FollowUp]) -> timedelta:
     return min(longest, _HISTORY_LOOKBACK)
 
 
+_NO_HISTORY = scheduling.ContactHistory()
+
+
 def _histories(
     follow_ups: list[FollowUp], moment: datetime, *, ignore_attempts: set[int]
 ) -> dict[int, scheduling.ContactHistory]:
@@ -310,32 +314,13 @@ def _histories(
     """
     if not follow_ups:
         return {}
-    since = moment - _lookback(follow_ups)
-    rows = (
-        ContactAttempt.objects.filter(
-            follow_up__customer_id__in={f.customer_id for f in follow_ups}, started_at__gt=since
-        )
-        .exclude(outcome=Outcome.FAILED)
-        .exclude(id__in=ignore_attempts)
-        .values_list("follow_up__customer_id", "started_at", "channel", "outcome")
+    customer_ids = {f.customer_id for f in follow_ups}
+    found = attempt_histories(
+        Q(follow_up__customer_id__in=customer_ids),
+        since=moment - _lookback(follow_ups),
+        ignore_attempts=ignore_attempts,
     )
-    attempts: dict[int, list[datetime]] = {}
-    calls: dict[int, list[datetime]] = {}
-    refusals: dict[int, datetime] = {}
-    for customer_id, started_at, channel, outcome in rows:
-        attempts.setdefault(customer_id, []).append(started_at)
-        if channel == Channel.PHONE:
-            calls.setdefault(customer_id, []).append(started_at)
-        if outcome == Outcome.REFUSAL and started_at > refusals.get(customer_id, since):
-            refusals[customer_id] = started_at
-    return {
-        customer_id: scheduling.ContactHistory(
-            attempts=tuple(attempts.get(customer_id, ())),
-            calls=tuple(calls.get(customer_id, ())),
-            last_refusal=refusals.get(customer_id),
-        )
-        for customer_id in {f.customer_id for f in follow_ups}
-    }
+    return {customer_id: found.get(customer_id, _NO_HISTORY) for customer_id in customer_ids}
 
 
 def _pending_attempts(follow_up_ids: list[int]) -> dict[int, ContactAttempt]:

@@ -37,6 +37,7 @@ there stays without one for the rest of the run.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import logging
 import tempfile
@@ -56,7 +57,8 @@ from accounts.models import Customer, WalletEvent
 from surveys import scheduling
 from surveys.audience import audience_queryset
 from surveys.calendars import calendar_for
-from surveys.models import Campaign, ContactAttempt, FollowUp, PlanningStatus
+from surveys.history import attempt_histories
+from surveys.models import Campaign, FollowUp, PlanningStatus
 from surveys.policies import ContactPolicy
 from surveys.services import campaign_policies
 
@@ -259,7 +261,8 @@ def _histories(
 ) -> tuple[dict[int, scheduling.ContactHistory], set[int]]:
     """Contact histories and the customers with an open follow-up, for customer pks lo..hi (two queries).
 
-    Skipped follow-ups (no slot was found) never reached the customer and do not count against the caps.
+    Skipped follow-ups (no slot was found) and failed attempts never reached the customer and do not count
+    against the caps.
     """
     since = now - horizon
     created: dict[int, list[datetime]] = {}
@@ -275,26 +278,12 @@ def _histories(
             open_ids.add(customer_id)
         if created_at > since:
             created.setdefault(customer_id, []).append(created_at)
-    attempts: dict[int, list[datetime]] = {}
-    calls: dict[int, list[datetime]] = {}
-    refusals: dict[int, datetime] = {}
-    rows = ContactAttempt.objects.filter(
-        follow_up__customer_id__gte=lo, follow_up__customer_id__lte=hi, started_at__gt=since
-    ).values_list("follow_up__customer_id", "started_at", "channel", "outcome")
-    for customer_id, started_at, channel, outcome in rows:
-        attempts.setdefault(customer_id, []).append(started_at)
-        if channel == "phone":
-            calls.setdefault(customer_id, []).append(started_at)
-        if outcome == ContactAttempt.Outcome.REFUSAL and started_at > refusals.get(customer_id, since):
-            refusals[customer_id] = started_at
+    contacted = attempt_histories(Q(follow_up__customer_id__gte=lo, follow_up__customer_id__lte=hi), since=since)
     histories = {
-        customer_id: scheduling.ContactHistory(
-            follow_up_created=tuple(created.get(customer_id, ())),
-            attempts=tuple(attempts.get(customer_id, ())),
-            calls=tuple(calls.get(customer_id, ())),
-            last_refusal=refusals.get(customer_id),
+        customer_id: dataclasses.replace(
+            contacted.get(customer_id, _EMPTY_HISTORY), follow_up_created=tuple(created.get(customer_id, ()))
         )
-        for customer_id in created.keys() | attempts.keys() | refusals.keys()
+        for customer_id in created.keys() | contacted.keys()
     }
     return histories, open_ids
 

@@ -477,3 +477,14 @@ def test_contact_attempts_of_other_customers_do_not_count_against_this_one():
     campaign = plan(campaign)
     assert list(FollowUp.objects.filter(campaign=campaign).values_list("customer_id", flat=True)) == [quiet.pk]
     assert campaign.exclusions == {"attempt_cap": 1}
+
+
+def test_failed_sends_do_not_count_against_the_attempt_cap_as_in_the_dispatcher():
+    campaign = launched(channels=["sms"])
+    unlucky = consenting()
+    history(unlucky, created_days_ago=40, attempts=[(d, "sms", "failed") for d in (20, 15, 10, 5)])
+
+    campaign = plan(campaign)
+
+    assert list(FollowUp.objects.filter(campaign=campaign).values_list("customer_id", flat=True)) == [unlucky.pk]
+    assert campaign.exclusions == {}
