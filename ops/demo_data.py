@@ -39,6 +39,7 @@ from accounts.models import (
     WalletEvent,
 )
 from surveys.calendars import calendar_for
+from surveys.tokens import VERIFICATION_ALPHABET, VERIFICATION_LENGTH
 from surveys.models import (
     Answer,
     Campaign,
@@ -911,6 +912,9 @@ class _FollowUpPlanner:
             started_at=sent_at,
             outcome=Outcome.SENT,
             provider_message_id=f"demo-{self.campaign.pk}-{channel}-{self.message_serial:06d}",
+            # The raw token only ever exists in the message sent; nobody may derive it from the demo's seed.
+            link_token_hash=hashlib.sha256(secrets.token_urlsafe(32).encode()).hexdigest(),
+            verification_code="".join(self.rng.choice(VERIFICATION_ALPHABET) for _ in range(VERIFICATION_LENGTH)),
         )
 
     def _no_answer(self) -> str:
@@ -996,16 +1000,15 @@ class _FollowUpPlanner:
         reminder_at = _slot_after(sent_at + timedelta(days=3), customer, channel, self.rng)
         if self.rng.random() < 0.3 and reminder_at < self.now:
             attempts.append(self._message(2, reminder_at, channel))
-        # The raw token only ever exists in the message sent; nobody may derive it from the demo's seed.
-        token_hash = hashlib.sha256(secrets.token_urlsafe(32).encode()).hexdigest()
+        reminds = len(attempts) < self.campaign.max_attempts and self.campaign.remind_after is not None
         plan = self._new(
             customer,
             FollowUpStatus.INVITED,
             channel,
             event,
-            scheduled_for=sent_at,
+            # An invited follow-up keeps the moment of its reminder here (surveys/reminders.py).
+            scheduled_for=attempts[-1].started_at + self.campaign.remind_after if reminds else None,
             attempts=len(attempts),
-            token_hash=token_hash,
             expires_at=sent_at + self.campaign.link_valid_for,
         )
         plan.attempts = attempts

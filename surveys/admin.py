@@ -53,7 +53,7 @@ class FollowUpAdmin(admin.ModelAdmin):
     search_fields = ("customer__bank_reference", "customer__name")
     date_hierarchy = "scheduled_for"
     raw_id_fields = ("customer", "wallet_event", "assigned_agent")
-    readonly_fields = ("token_hash", "created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at")
     list_select_related = ("customer", "campaign", "assigned_agent")
     inlines = [ContactAttemptInline]
     show_full_result_count = False

@@ -15,9 +15,9 @@ Messages (SMS, e-mail), one batch at a time until nothing is due or the tick's t
    next allowed slot (never sent at 23:00); over a fatigue cap → PLANNED when it clears; the
    campaign's messages-per-minute used up this tick → back to PLANNED unchanged, for the next tick.
 3. Record before sending, in one transaction per batch: a ContactAttempt (number = attempts + 1,
-   QUEUED, started_at) per message, and the link's token hash and expiry on the follow-up. The token
-   and the provider idempotency key are derived from the attempt, so the same attempt always
-   carries the same link and key.
+   QUEUED, started_at) per message with its link's token hash and verification code, and the link
+   expiry on the follow-up (set by its first message). The token and the provider idempotency key
+   are derived from the attempt, so the same attempt always carries the same link and key.
 4. Send, one message at a time. SendError retryable → the attempt FAILED and the follow-up PLANNED
    at the first allowed moment after a backoff; not retryable → the next usable channel, else
    UNREACHABLE. Any other exception propagates (the task fails) after step 5 ran for what was sent.
@@ -68,7 +68,7 @@ from surveys.calendars import HolidayCalendar, calendar_for
 from surveys.history import attempt_histories
 from surveys.models import Campaign, ContactAttempt, FollowUp
 from surveys.policies import ContactPolicy, campaign_preset
-from surveys.tokens import link_token_for_attempt, opt_out_link
+from surveys.tokens import link_token_for_attempt, opt_out_link, verification_code
 
 logger = logging.getLogger(__name__)
 
@@ -545,13 +545,17 @@ class _Batch:
                 token, token_hash = link_token_for_attempt(
                     attempt_id=attempt.pk, follow_up_id=f.pk, started_at=attempt.started_at
                 )
-                if f.pk in attempts or f.expires_at is None:  # a resent attempt keeps its link's expiry
+                attempt.link_token_hash, attempt.verification_code = token_hash, verification_code(attempt.pk)
+                # The follow-up's links (a reminder's too) are valid until this, counted from the first message.
+                if f.expires_at is None:
                     f.expires_at = attempt.started_at + f.campaign.link_valid_for
-                f.token_hash = token_hash
                 ready.append((f, attempt, token))
             _update_rows(
-                FollowUp, ["token_hash", "expires_at"], [(f.pk, (f.token_hash, f.expires_at)) for f, _a, _t in ready]
+                ContactAttempt,
+                ["link_token_hash", "verification_code"],
+                [(a.pk, (a.link_token_hash, a.verification_code)) for f, a, _t in ready if f.pk in attempts],
             )
+            _update_rows(FollowUp, ["expires_at"], [(f.pk, (f.expires_at,)) for f, _a, _t in ready])
         return ready
 
     # Steps 4 and 5.
@@ -559,15 +563,24 @@ class _Batch:
     def _send_all(self, ready) -> None:
         sms_backend = None
         sent: list[tuple[FollowUp, ContactAttempt, str]] = []
+        # A follow-up that already reached the customer gets the reminder's wording.
+        reminded = set(
+            ContactAttempt.objects.filter(
+                follow_up_id__in=[f.pk for f, _a, _t in ready], outcome=Outcome.SENT
+            ).values_list("follow_up_id", flat=True)
+        )
         try:
             for index, (follow_up, attempt, token) in enumerate(ready):
                 self._keep_claim(ready, index)
+                kind = messaging.REMINDER if follow_up.pk in reminded else messaging.INVITATION
                 try:
                     if follow_up.channel == Channel.SMS:
                         sms_backend = sms_backend or messaging.get_sms_backend()
                         message_id = sms_backend.send(
                             to=follow_up.customer.phone,
-                            text=messaging.render_invitation_sms(follow_up=follow_up, token=token, attempt=attempt),
+                            text=messaging.render_invitation_sms(
+                                follow_up=follow_up, token=token, attempt=attempt, kind=kind
+                            ),
                             idempotency_key=messaging.invitation_idempotency_key(
                                 attempt_id=attempt.pk, started_at=attempt.started_at
                             ),
@@ -575,7 +588,9 @@ class _Batch:
                     else:
                         message_id = messaging.send_invitation_email(
                             to=follow_up.customer.email,
-                            invitation=messaging.render_invitation(follow_up=follow_up, token=token, attempt=attempt),
+                            invitation=messaging.render_invitation(
+                                follow_up=follow_up, token=token, attempt=attempt, kind=kind
+                            ),
                             message_id=messaging.invitation_message_id(
                                 attempt_id=attempt.pk, started_at=attempt.started_at
                             ),
@@ -613,9 +628,14 @@ class _Batch:
                 ["outcome", "provider_message_id", "ended_at"],
                 [(a.pk, (a.outcome, a.provider_message_id, a.ended_at)) for _f, a, _m in sent],
             )
-            FollowUp.objects.filter(id__in=[f.pk for f, _a, _m in sent], **self.ours).update(
-                status=Status.INVITED, attempts=F("attempts") + 1, **self._release()
-            )
+            # An invited follow-up keeps the moment of its reminder in scheduled_for (surveys/reminders.py).
+            groups: dict[datetime | None, list[int]] = {}
+            for follow_up, _attempt, _message_id in sent:
+                groups.setdefault(_reminder_at(follow_up, moment), []).append(follow_up.pk)
+            for reminder_at, ids in groups.items():
+                FollowUp.objects.filter(id__in=ids, **self.ours).update(
+                    status=Status.INVITED, attempts=F("attempts") + 1, scheduled_for=reminder_at, **self._release()
+                )
         self.report.sent += len(sent)
 
     def _failed(self, follow_up: FollowUp, attempt: ContactAttempt, error: messaging.SendError) -> None:
@@ -649,6 +669,14 @@ class _Batch:
                 FollowUp.objects.filter(pk=follow_up.pk, **self.ours).update(
                     status=Status.PLANNED, channel=channel, scheduled_for=decision.at, attempts=made, **self._release()
                 )
+
+
+def _reminder_at(follow_up: FollowUp, sent_at: datetime) -> datetime | None:
+    """When an invited follow-up is reminded (None: never): only while attempts remain."""
+    campaign = follow_up.campaign
+    if campaign.remind_after is None or follow_up.attempts + 1 >= campaign.max_attempts:
+        return None
+    return sent_at + campaign.remind_after
 
 
 def _update_rows(model, field_names: list[str], rows: list[tuple[int, tuple]]) -> None:

@@ -213,7 +213,14 @@ def _invitation_context(follow_up: FollowUp, token: str, attempt: ContactAttempt
     }
 
 
-def render_invitation(*, follow_up: FollowUp, token: str, attempt: ContactAttempt) -> Invitation:
+# Which wording a message uses: the first invitation, or a reminder to a customer who has not answered.
+INVITATION = "invitation"
+REMINDER = "reminder"
+
+
+def render_invitation(
+    *, follow_up: FollowUp, token: str, attempt: ContactAttempt, kind: str = INVITATION
+) -> Invitation:
     """Every text of one invitation, in the customer's language, with their links and verification code.
 
     ``follow_up`` should come with ``customer`` and ``campaign__survey`` loaded; ``follow_up.expires_at``
@@ -230,7 +237,7 @@ def render_invitation(*, follow_up: FollowUp, token: str, attempt: ContactAttemp
         )
 
 
-def render_invitation_sms(*, follow_up: FollowUp, token: str, attempt: ContactAttempt) -> str:
+def render_invitation_sms(*, follow_up: FollowUp, token: str, attempt: ContactAttempt, kind: str = INVITATION) -> str:
     """Only the SMS text of ``render_invitation`` (the dispatcher need not render four templates per SMS)."""
     context = _invitation_context(follow_up, token, attempt)
     with translation.override(follow_up.customer.language):

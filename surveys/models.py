@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Channel, Customer, Language, WalletEvent
+from surveys.skip_logic import Condition, Operator, QuestionRule
 
 
 class Concern(models.TextChoices):
@@ -96,6 +97,19 @@ class Question(models.Model):
     help_en = models.CharField(_("help (English)"), max_length=300, blank=True)
     concern = models.CharField(_("concern"), max_length=16, choices=Concern.choices, default=Concern.OTHER)
     required = models.BooleanField(_("required"), default=True)
+    # Skip logic (surveys/skip_logic.py): shown only when the answer to an earlier question matches.
+    show_if_question = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dependents",
+        verbose_name=_("show only when the answer to"),
+    )
+    show_if_operator = models.CharField(_("condition"), max_length=10, choices=Operator.choices, blank=True)
+    show_if_value = models.JSONField(
+        _("value"), null=True, blank=True, help_text=_("A score, or a list of choice codes.")
+    )
 
     class Meta:
         verbose_name = _("question")
@@ -103,6 +117,11 @@ class Question(models.Model):
         ordering = ["survey", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["survey", "code"], name="question_code_unique_per_survey"),
+            models.CheckConstraint(
+                condition=Q(show_if_question__isnull=True, show_if_operator="")
+                | (Q(show_if_question__isnull=False) & ~Q(show_if_operator="")),
+                name="question_condition_complete",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -114,6 +133,27 @@ class Question(models.Model):
     @property
     def scale(self) -> tuple[int, int] | None:
         return self.SCALES.get(self.kind)
+
+    @property
+    def condition(self) -> Condition | None:
+        if self.show_if_question_id is None:
+            return None
+        value = self.show_if_value
+        return Condition(
+            source=self.show_if_question.code,
+            operator=self.show_if_operator,
+            value=tuple(value) if isinstance(value, list) else value,
+        )
+
+    def as_rule(self) -> QuestionRule:
+        """What skip logic needs; load ``choices`` and ``show_if_question`` with the question."""
+        return QuestionRule(
+            code=self.code,
+            kind=self.kind,
+            condition=self.condition,
+            choice_codes=tuple(choice.code for choice in self.choices.all()),
+            scale=self.scale,
+        )
 
 
 class Choice(models.Model):
@@ -202,6 +242,13 @@ class Campaign(models.Model):
         _("calls per hour"), default=40, help_text=_("What the agents on shift can make in one hour.")
     )
     messages_per_minute = models.PositiveIntegerField(_("messages per minute"), default=2000)
+    remind_after = models.DurationField(
+        _("remind after"),
+        null=True,
+        blank=True,
+        default=timedelta(days=3),
+        help_text=_("A customer who has not answered gets a reminder this long after the invitation. Empty: none."),
+    )
     # Planning progress, written by the planning task and read by the campaign page.
     planning_status = models.CharField(
         _("planning"), max_length=12, choices=PlanningStatus.choices, default=PlanningStatus.NOT_STARTED
@@ -281,7 +328,6 @@ class FollowUp(models.Model):
         related_name="assigned_follow_ups",
         verbose_name=_("assigned agent"),
     )
-    token_hash = models.CharField(_("link token hash"), max_length=64, null=True, blank=True, unique=True)
     expires_at = models.DateTimeField(_("link expires at"), null=True, blank=True)
     close_reason = models.CharField(_("reason"), max_length=300, blank=True)
     # Set when a dispatcher claims the row; a claim older than the recovery timeout was abandoned.
@@ -326,6 +372,8 @@ class FollowUp(models.Model):
             models.Index(fields=["customer", "-created_at"], name="followup_customer_recent_idx"),
             models.Index(fields=["campaign", "status"], name="followup_campaign_status_idx"),
             models.Index(fields=["claimed_at"], condition=Q(status="in_progress"), name="followup_claimed_idx"),
+            # Invited rows keep the moment of their reminder in scheduled_for (surveys/reminders.py).
+            models.Index(fields=["scheduled_for"], condition=Q(status="invited"), name="followup_reminder_idx"),
         ]
         permissions = [("work_call_queue", _("Can work the call queue"))]
 
@@ -370,12 +418,21 @@ class ContactAttempt(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=128, blank=True)
+    # A message's survey link: only the SHA-256 of its token is kept (surveys/tokens.py). Every message
+    # of a follow-up carries its own link and all of them stay valid until the follow-up's link expires.
+    link_token_hash = models.CharField(_("link token hash"), max_length=64, null=True, blank=True, unique=True)
+    verification_code = models.CharField(_("verification code"), max_length=8, blank=True)
 
     class Meta:
         verbose_name = _("contact attempt")
         verbose_name_plural = _("contact attempts")
         ordering = ["follow_up", "number"]
-        indexes = [models.Index(fields=["started_at"], name="attempt_started_idx")]
+        indexes = [
+            models.Index(fields=["started_at"], name="attempt_started_idx"),
+            models.Index(
+                fields=["verification_code"], condition=~Q(verification_code=""), name="attempt_verification_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["follow_up", "number"], name="attempt_number_unique_per_followup"),
             models.CheckConstraint(
@@ -409,6 +466,11 @@ class Response(models.Model):
     )
     started_at = models.DateTimeField(_("started at"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # Where a customer who leaves comes back to.
+    current_question = models.ForeignKey(
+        Question, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("next question")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("response")
@@ -433,7 +495,11 @@ class Answer(models.Model):
     number = models.SmallIntegerField(_("score"), null=True, blank=True)
     yes_no = models.BooleanField(_("yes / no"), null=True, blank=True)
     text = models.TextField(_("text"), blank=True)
+    text_redacted = models.BooleanField(_("card or account numbers removed"), default=False)
     choices = models.ManyToManyField(Choice, blank=True, related_name="answers", verbose_name=_("choices"))
+    # What the answer says the customer worries about: the chosen choices' concerns, and for free text
+    # the concerns the tagger found (surveys/freetext.py). Read by the concern dashboards.
+    concerns = models.JSONField(_("concerns"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("answer")
@@ -509,3 +575,53 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} · {self.customer}"
+
+
+class MessageTemplate(models.Model):
+    """A manager's wording of an invitation or reminder; without one, the shipped text is used."""
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", _("Invitation")
+        REMINDER = "reminder", _("Reminder")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=[c for c in Channel.choices if c[0] != "phone"])
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    subject = models.CharField(_("e-mail subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        ordering = ["kind", "channel", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "channel", "language"], name="one_template_per_kind_channel_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.get_channel_display()} · {self.get_language_display()}"
+
+
+class ConcernKeyword(models.Model):
+    """A word or phrase a manager added to the free-text tagger (on top of surveys/data/concern_lexicon.json)."""
+
+    keyword = models.CharField(_("word or phrase"), max_length=100, unique=True)
+    concern = models.CharField(_("concern"), max_length=16, choices=Concern.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("concern keyword")
+        verbose_name_plural = _("concern keywords")
+        ordering = ["concern", "keyword"]
+
+    def __str__(self) -> str:
+        return f"{self.keyword} → {self.get_concern_display()}"

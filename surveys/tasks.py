@@ -51,3 +51,19 @@ def advance_campaign_schedules() -> None:
     from surveys import services
 
     services.advance_campaign_schedules(now=timezone.now())
+
+
+@shared_task(name="surveys.queue_due_reminders")
+def queue_due_reminders() -> None:
+    """Beat, every five minutes: invited customers who have not answered get their reminder queued."""
+    from surveys import reminders
+
+    reminders.queue_due_reminders(now=timezone.now())
+
+
+@shared_task(name="surveys.expire_unanswered")
+def expire_unanswered() -> None:
+    """Beat, every fifteen minutes: follow-ups whose links expired unanswered are closed."""
+    from surveys import reminders
+
+    reminders.expire_unanswered(now=timezone.now())

@@ -1,8 +1,9 @@
 """Survey link tokens and the short code that proves a message came from the bank.
 
 A survey link carries a long token (256 bits, URL-safe); the database keeps only its SHA-256 hash
-(``FollowUp.token_hash``), so a leaked table or backup opens no customer's survey. The public page at
-``/s/<token>/`` hashes what it receives and looks the hash up.
+(``ContactAttempt.link_token_hash``: each message has its own link), so a leaked table or backup
+opens no customer's survey. The public page at ``/s/<token>/`` hashes what it receives and looks the
+hash up (surveys/links.py).
 
 Two ways to get a token:
 
@@ -15,9 +16,9 @@ Two ways to get a token:
   anyone without SECRET_KEY (the argument Django's own password-reset tokens rest on); the attempt's
   start instant is part of the input, so attempt ids reused after a database restore give new tokens.
 
-``verification_code()`` is a short code printed in each message (same HMAC idea): a customer who
-doubts a message can type it on the bank's "is this really from my bank?" page, which recomputes the
-codes of the attempts recently sent to them.
+``verification_code()`` is a short code printed in each message (same HMAC idea) and stored on its
+ContactAttempt: a customer who doubts a message types it on the bank's public "is this really from
+my bank?" page, which shows the campaign and the date it was sent, nothing personal.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def hash_token(token: str) -> str:
-    """The SHA-256 hex digest stored in FollowUp.token_hash."""
+    """The SHA-256 hex digest stored in ContactAttempt.link_token_hash."""
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 

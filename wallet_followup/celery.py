@@ -68,6 +68,16 @@ def _install_beat_schedule(sender, **kwargs) -> None:
             "schedule": timedelta(minutes=5),
             "options": {"expires": 300},
         },
+        "queue-due-reminders": {
+            "task": "surveys.queue_due_reminders",
+            "schedule": timedelta(minutes=5),
+            "options": {"expires": 300},
+        },
+        "expire-unanswered": {
+            "task": "surveys.expire_unanswered",
+            "schedule": timedelta(minutes=15),
+            "options": {"expires": 900},
+        },
     }
 
 

@@ -93,7 +93,8 @@ def test_it_sends_a_due_sms_invitation_and_records_the_attempt(outbox, wednesday
     assert attempt.provider_message_id == line["message_id"]
     assert line["to"] == follow_up.customer.phone
     token = line["text"].split("/s/")[1].split("/")[0]
-    assert hash_token(token) == follow_up.token_hash
+    assert hash_token(token) == attempt.link_token_hash
+    assert attempt.verification_code in line["text"]
     assert "how was your experience" in line["text"]
 
 
@@ -440,7 +441,7 @@ def test_a_crash_between_queued_and_sent_is_recovered_without_a_second_sms(setti
     assert follow_up.status == FollowUp.Status.IN_PROGRESS
     attempt = follow_up.attempts_made.get()
     assert attempt.outcome == ContactAttempt.Outcome.QUEUED
-    token_hash = follow_up.token_hash
+    token_hash = attempt.link_token_hash
     [sent] = outbox.lines()
 
     settings.SMS_BACKEND = "surveys.messaging.FileSmsBackend"
@@ -452,7 +453,7 @@ def test_a_crash_between_queued_and_sent_is_recovered_without_a_second_sms(setti
     attempt.refresh_from_db()
     assert report.sent == 1
     assert follow_up.status == FollowUp.Status.INVITED and follow_up.attempts == 1
-    assert follow_up.token_hash == token_hash  # the link the customer holds still works
+    assert attempt.link_token_hash == token_hash  # the link the customer holds still works
     assert attempt.outcome == ContactAttempt.Outcome.SENT
     assert attempt.provider_message_id == sent["message_id"]
     assert outbox.lines() == [sent]

@@ -72,7 +72,7 @@ def test_an_invitation_email_goes_through_a_real_smtp_conversation(sink, wednesd
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     token = text.split("/s/")[1].split("/")[0]
-    assert hash_token(token) == follow_up.token_hash
+    assert hash_token(token) == attempt.link_token_hash
     assert f"/s/{token}/" in html
     assert verification_code(attempt.pk) in text and verification_code(attempt.pk) in html
     assert message["List-Unsubscribe"].strip() == f"<{opt_out_link(token)}>"  # long: folded onto its own line
