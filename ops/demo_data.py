@@ -39,7 +39,6 @@ from accounts.models import (
     WalletEvent,
 )
 from surveys.calendars import calendar_for
-from surveys.tokens import VERIFICATION_ALPHABET, VERIFICATION_LENGTH
 from surveys.models import (
     Answer,
     Campaign,
@@ -55,6 +54,7 @@ from surveys.models import (
 )
 from surveys.policies import PARTS_OF_DAY, get_policy
 from surveys.scheduling import allowed_windows, part_of_day
+from surveys.tokens import VERIFICATION_ALPHABET, VERIFICATION_LENGTH
 
 SEED = 2026
 # Published on purpose: the command prints it, and refuses to run outside DEBUG without --force.
