@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "surveys.context_processors.bank",
             ],
         },
     },
@@ -220,6 +221,11 @@ if DEBUG:
 else:
     SITE_URL = env_url("SITE_URL", schemes={"https"})
 SITE_URL = SITE_URL.rstrip("/")
+# How the bank names itself to customers on the public pages and in messages, and the service number
+# printed on its cards (the verification page tells a doubtful customer to call it).
+BANK_NAME_ZH = env_str("BANK_NAME_ZH", "示例银行")
+BANK_NAME_EN = env_str("BANK_NAME_EN", "Example Bank")
+BANK_SERVICE_PHONE = env_str("BANK_SERVICE_PHONE", "95500")
 # SMS provider: a dotted path to a backend class (see surveys/messaging.py). Without one in
 # production every SMS fails visibly (recorded on the attempt) instead of vanishing.
 SMS_BACKEND = env_str(

@@ -5,8 +5,13 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("agent/", include("surveys.urls")),
     path("manager/campaigns/", include("surveys.campaign_urls")),
+    path("manager/surveys/", include("surveys.builder_urls")),
+    path("manager/", include("surveys.wording_urls")),
     path("manager/", include("analytics.urls")),
     path("health/", include("ops.urls")),
+    # Public pages for customers: no login. /s/<token>/… is the survey, its opt-out and /verify/ the check.
+    path("s/", include("surveys.public_urls")),
+    path("", include("surveys.trust_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
