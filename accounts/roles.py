@@ -62,8 +62,11 @@ ALL_PERMISSIONS = "__all__"
 ROLE_PERMISSIONS = {"agent": AGENT_PERMISSIONS, "manager": MANAGER_PERMISSIONS, "admin": ALL_PERMISSIONS}
 
 
-def sync_role_groups(apps) -> None:
+def sync_role_groups(apps, *, strict: bool = True) -> None:
     """Create the role groups and set their permissions exactly.
+
+    An early migration runs this before later models exist: it passes ``strict=False`` to skip their
+    permissions, which the migration that adds those models grants by calling this again.
 
     Works with a migration's historical `apps` and with the live registry (`django.apps.apps`).
     """
@@ -90,7 +93,7 @@ def sync_role_groups(apps) -> None:
             for app_label, codenames in wanted.items():
                 found = list(Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))
                 missing = set(codenames) - {p.codename for p in found}
-                if missing:
+                if missing and strict:
                     raise RuntimeError(f"role {role}: unknown permissions {app_label}.{sorted(missing)}")
                 permissions.extend(found)
         group.permissions.set(permissions)

@@ -4,7 +4,8 @@ from django.db import migrations
 def create_role_groups(apps, schema_editor):
     from accounts.roles import sync_role_groups
 
-    sync_role_groups(apps)
+    # Later migrations (accounts 0004) add permissions for models that do not exist yet here.
+    sync_role_groups(apps, strict=False)
 
 
 class Migration(migrations.Migration):
