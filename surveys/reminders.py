@@ -36,6 +36,7 @@ def queue_due_reminders(*, now: datetime) -> int:
         status=Status.INVITED,
         scheduled_for__lte=now,
         campaign__status=Campaign.Status.RUNNING,
+        campaign__remind_after__isnull=False,  # a manager may turn reminders off after invitations went out
         attempts__lt=F("campaign__max_attempts"),
         expires_at__gt=now + LINK_LEFT_FOR_REMINDER,
     ).exclude(

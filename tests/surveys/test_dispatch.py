@@ -3,7 +3,6 @@
 Times are Shanghai local unless said otherwise; 2026-03-11 is an ordinary Wednesday.
 """
 
-import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,23 +26,6 @@ WEDNESDAY_10 = datetime(2026, 3, 11, 10, 0, tzinfo=SHANGHAI)
 
 def at(hour: int, minute: int = 0, day: int = 11) -> datetime:
     return datetime(2026, 3, day, hour, minute, tzinfo=SHANGHAI)
-
-
-class Outbox:
-    def __init__(self, path):
-        self.path = path
-
-    def lines(self) -> list[dict]:
-        if not self.path.exists():
-            return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines()]
-
-
-@pytest.fixture
-def outbox(settings, tmp_path):
-    settings.SMS_BACKEND = "surveys.messaging.FileSmsBackend"
-    settings.SMS_FILE_PATH = str(tmp_path / "sms-outbox.jsonl")
-    return Outbox(tmp_path / "sms-outbox.jsonl")
 
 
 def contactable_customer(**fields):
