@@ -136,6 +136,17 @@ class CampaignForm(FieldsetsMixin, forms.ModelForm):
         min_value=1,
         max_value=90,
     )
+    remind_after = DurationInUnitsField(
+        unit=timedelta(days=1),
+        label=_("Remind after (days)"),
+        min_value=1,
+        max_value=30,
+        required=False,
+        help_text=_(
+            "A customer who has not answered gets a reminder, with the same contact rules; it counts as an attempt. "
+            "Empty: no reminders."
+        ),
+    )
     calls_per_hour = forms.IntegerField(
         label=_("Calls per hour"),
         min_value=1,
@@ -163,6 +174,7 @@ class CampaignForm(FieldsetsMixin, forms.ModelForm):
             "contact_policy",
             "allow_holidays",
             "max_attempts",
+            "remind_after",
             "link_valid_for",
             "calls_per_hour",
             "messages_per_minute",
@@ -233,7 +245,7 @@ class CampaignForm(FieldsetsMixin, forms.ModelForm):
             ),
             Fieldset(
                 _("Attempts and capacity"),
-                ["max_attempts", "link_valid_for", "calls_per_hour", "messages_per_minute"],
+                ["max_attempts", "remind_after", "link_valid_for", "calls_per_hour", "messages_per_minute"],
                 columns=True,
             ),
         ]
@@ -463,6 +475,13 @@ def campaign_summary(campaign: Campaign) -> list[tuple[str, str]]:
     for code, key in sorted((campaign.region_policies or {}).items()):
         lines.append((_("Customers in %(region)s") % {"region": _region_label(code)}, queries.policy_label(key)))
     lines.append((_("Maximum attempts"), str(campaign.max_attempts)))
+    if campaign.remind_after is None:
+        lines.append((_("Reminders"), _("None")))
+    else:
+        remind_days = _amount(campaign.remind_after, timedelta(days=1))
+        lines.append(
+            (_("Reminders"), ngettext("after %(n)s day", "after %(n)s days", int(remind_days)) % {"n": remind_days})
+        )
     days = _amount(campaign.link_valid_for, timedelta(days=1))
     lines.append((_("Survey link valid for"), ngettext("%(n)s day", "%(n)s days", int(days)) % {"n": days}))
     lines.append((_("Calls per hour"), str(campaign.calls_per_hour)))

@@ -40,6 +40,7 @@ def campaign_data(published, /, **changes) -> QueryDict:
         "channels": ["sms", "phone"],
         "contact_policy": "mainland_china",
         "max_attempts": "3",
+        "remind_after": "3",
         "link_valid_for": "14",
         "calls_per_hour": "40",
         "messages_per_minute": "2000",
@@ -96,6 +97,22 @@ def test_a_complete_form_is_valid_and_keeps_the_channel_order_as_submitted(surve
     assert campaign.link_valid_for == timedelta(days=14)
     assert campaign.region_policies == {}
     assert [value for value, _ in form.fields["channels"].choices] == ["phone", "email", "sms"]
+
+
+def test_reminders_are_set_in_days_and_can_be_turned_off(survey):
+    form = CampaignForm(campaign_data(survey, remind_after="5"), instance=Campaign())
+    assert form.is_valid(), form.errors
+    assert form.save(commit=False).remind_after == timedelta(days=5)
+
+    form = CampaignForm(campaign_data(survey, remind_after=""), instance=Campaign())
+    assert form.is_valid(), form.errors
+    assert form.save(commit=False).remind_after is None
+
+    assert "remind_after" in campaign_errors(survey, remind_after="0")
+
+
+def test_a_new_campaign_reminds_after_three_days():
+    assert CampaignForm(instance=Campaign())["remind_after"].value() == 3
 
 
 def test_a_new_campaign_offers_messages_before_calls():
