@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ops.demo_data import DEMO_PASSWORD, DEMO_STAFF, DemoDataError, seed_demo
+from ops.demo_links import demo_survey_links
 
 LABELS = {
     "staff_users": "staff users",
@@ -64,3 +65,8 @@ class Command(BaseCommand):
         for staff in DEMO_STAFF:
             self.stdout.write(f"  {staff.username:<8}  {staff.role:<8} → {staff.lands_on}")
         self.stdout.write("A user that already existed under one of these names was left as it was, password included.")
+        links = demo_survey_links()
+        if links:
+            self.stdout.write("Answer a survey as a customer would (no login; each link works for one response):")
+            for language, link in links:
+                self.stdout.write(f"  {language:<8}  {link}")
