@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -26,6 +25,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.common import create_database_if_missing  # noqa: E402
+from bench.common import machine as bench_machine  # noqa: E402
+
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/wallet_bench_dispatch"
 TARGET_PER_MINUTE = 2000
 
@@ -38,26 +41,6 @@ def _prepare_environment(database_url: str, work: Path) -> None:
     os.environ["SMS_BACKEND"] = "surveys.messaging.FileSmsBackend"
     os.environ["SMS_FILE_PATH"] = str(work / "sms-outbox.jsonl")
     os.environ["DJANGO_SETTINGS_MODULE"] = "wallet_followup.settings"
-
-
-def _create_database_if_missing(database_url: str) -> None:
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(database_url)
-    name = config["NAME"]
-    admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    with admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _noon_zone(now: datetime) -> str:
@@ -169,33 +152,6 @@ def _run_raw_update(ids: list[int]) -> float:
     return time.perf_counter() - started
 
 
-def _machine() -> dict[str, str]:
-    from django.db import connection
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        memory = f"{pages / 2**30:.1f} GiB"
-    except (ValueError, OSError):
-        memory = "unknown"
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg_version = cursor.fetchone()[0]
-    return {
-        "cpu": f"{os.cpu_count()} × {cpu}",
-        "memory": memory,
-        "python": platform.python_version(),
-        "postgresql": pg_version,
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--follow-ups", type=int, default=20_000)
@@ -208,7 +164,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
     _prepare_environment(args.database_url, work)
-    _create_database_if_missing(args.database_url)
+    create_database_if_missing(args.database_url)
     import django
 
     django.setup()
@@ -237,7 +193,7 @@ def main() -> None:
     per_minute = n / dispatch_s * 60
     ceiling_per_minute = n / append_s * 60
     met = per_minute >= TARGET_PER_MINUTE
-    machine = _machine()
+    machine = bench_machine()
     report = f"""# Dispatcher benchmark
 
 Run `{" ".join(["bench/dispatch.py", *sys.argv[1:]]) or "bench/dispatch.py"}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -32,6 +31,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import create_database_if_missing  # noqa: E402
+from bench.common import machine as bench_machine  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/wallet_bench"
 TARGET_SECONDS = 60
 TARGET_MB = 500
@@ -61,16 +64,6 @@ def _environment(url: str) -> None:
     os.environ.setdefault("ALLOWED_HOSTS", "bench.invalid")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))
-
-
-def _create_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _customer_rows(count: int, seed: int = 7):
@@ -227,28 +220,6 @@ def _copy_reference() -> tuple[float, int]:
         return time.perf_counter() - started, rows
 
 
-def _machine() -> dict[str, str]:
-    from django.db import connection
-
-    memory = "?"
-    try:
-        with open("/proc/meminfo") as meminfo:
-            kb = int(meminfo.readline().split()[1])
-            memory = f"{kb / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = cursor.fetchone()[0]
-    return {
-        "cpus": str(os.cpu_count()),
-        "memory": memory,
-        "postgresql": pg,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-
-
 def _report(*, customers: int, runs: list[dict], exclusions: dict, planned: int, machine: dict, path: Path) -> str:
     plan_median = statistics.median(r["plan_s"] for r in runs)
     copy_median = statistics.median(r["copy_s"] for r in runs)
@@ -337,7 +308,7 @@ def main() -> None:
     args = parser.parse_args()
     _environment(args.database_url)
     if args.child is None:
-        _create_database(args.database_url)
+        create_database_if_missing(args.database_url)
     import django
 
     django.setup()
@@ -372,7 +343,7 @@ def main() -> None:
             runs=runs,
             exclusions=campaign.exclusions,
             planned=campaign.planned_count,
-            machine=_machine(),
+            machine=bench_machine(),
             path=args.output,
         )
     )
