@@ -40,8 +40,9 @@ E-mail goes through Django's mail framework (EMAIL_BACKEND, SMTP in production).
 idempotency keys: a resend after a crash may deliver a second copy, recognisable by the same
 Message-ID (derived from the attempt), which many mail systems collapse.
 
-Message texts are rendered by ``render_invitation`` in the customer's language from
-templates/messages/; a later issue makes them editable by managers, in that one function.
+Message texts are rendered by ``render_invitation`` in the customer's language: a manager's wording
+(MessageTemplate, placeholders filled by surveys/wording.py) when there is one, else the shipped
+templates/messages/<kind>_*.
 """
 
 from __future__ import annotations
@@ -52,20 +53,24 @@ import os
 import smtplib
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.module_loading import import_string
 
-from surveys.tokens import opt_out_link, survey_link, verification_code
+from surveys import wording
+from surveys.tokens import one_click_opt_out_link, opt_out_link, survey_link, verification_code
 
 if TYPE_CHECKING:
     from surveys.models import ContactAttempt, FollowUp
@@ -193,55 +198,145 @@ class Invitation:
     subject: str
     text_body: str
     html_body: str
+    # RFC 8058 one-click target for the List-Unsubscribe header ("" : use the caller's unsubscribe_url).
+    one_click_unsubscribe_url: str = ""
 
 
-def _one_line(text: str) -> str:
-    # SMS segments are paid for and a subject must not contain a line break (header injection).
-    return " ".join(text.split())
-
-
-def _invitation_context(follow_up: FollowUp, token: str, attempt: ContactAttempt) -> dict:
-    customer = follow_up.customer
-    return {
-        "customer": customer,
-        "survey_title": follow_up.campaign.survey.title_for(customer.language),
-        "survey_link": survey_link(token),
-        "opt_out_link": opt_out_link(token),
-        "verification_code": verification_code(attempt.pk),
-        "expires_at": follow_up.expires_at,
-        "time_zone": customer.time_zone,
-    }
+@dataclass(frozen=True)
+class Wording:
+    subject: str
+    body: str
 
 
 # Which wording a message uses: the first invitation, or a reminder to a customer who has not answered.
 INVITATION = "invitation"
 REMINDER = "reminder"
+KINDS = (INVITATION, REMINDER)
+
+# Managers' wordings are read once per process and kept this long. The dispatcher renders thousands of
+# messages a minute and must not ask the database for the wording of each; it is not ours to change,
+# so a per-batch cache (handed down by the dispatcher) is not available, while a per-process cache
+# needs nobody's cooperation. The cost: a saved text reaches other worker processes within a minute
+# (the saving process forgets its copy at once). The table holds at most eight small rows: one query
+# loads all of them.
+EDITED_WORDINGS_SECONDS = 60.0
+_edited_lock = threading.Lock()
+_edited: tuple[float, dict[tuple[str, str, str], Wording]] | None = None
+
+
+def edited_wordings() -> dict[tuple[str, str, str], Wording]:
+    """(kind, channel, language) -> the manager's wording, from a copy at most a minute old."""
+    global _edited
+    now = time.monotonic()  # not the wall clock: tests travel in time, and clocks get set
+    with _edited_lock:
+        if _edited is not None and now - _edited[0] < EDITED_WORDINGS_SECONDS:
+            return _edited[1]
+    from surveys.models import MessageTemplate
+
+    rows = MessageTemplate.objects.values_list("kind", "channel", "language", "subject", "body")
+    loaded = {(kind, channel, language): Wording(subject, body) for kind, channel, language, subject, body in rows}
+    with _edited_lock:
+        _edited = (now, loaded)
+    return loaded
+
+
+def forget_edited_wordings() -> None:
+    """Drop this process's copy (after a save, and between tests)."""
+    global _edited
+    with _edited_lock:
+        _edited = None
+
+
+def bank_name(language: str) -> str:
+    return settings.BANK_NAME_EN if language == "en" else settings.BANK_NAME_ZH
+
+
+def format_expiry(expires_at: datetime | None, time_zone: str) -> str:
+    """The link's expiry date in the customer's zone, in the active language's date format ("" if none)."""
+    if expires_at is None:
+        return ""
+    return date_format(timezone.localtime(expires_at, ZoneInfo(time_zone)), "DATE_FORMAT")
+
+
+def message_values(follow_up: FollowUp, token: str, attempt: ContactAttempt) -> dict[str, str]:
+    """The placeholder values of one message (call with the customer's language active)."""
+    customer = follow_up.customer
+    return {
+        "link": survey_link(token),
+        "opt_out_link": opt_out_link(token),
+        "code": verification_code(attempt.pk),
+        "title": follow_up.campaign.survey.title_for(customer.language),
+        "name": customer.name,
+        "expires": format_expiry(follow_up.expires_at, customer.time_zone),
+        "bank": bank_name(customer.language),
+    }
+
+
+def _shipped(kind: str, part: str, values: dict[str, str]) -> str:
+    return render_to_string(f"messages/{kind}_{part}", values)
 
 
 def render_invitation(
     *, follow_up: FollowUp, token: str, attempt: ContactAttempt, kind: str = INVITATION
 ) -> Invitation:
-    """Every text of one invitation, in the customer's language, with their links and verification code.
+    """Every text of one invitation or reminder, in the customer's language, with their links and code.
 
+    The manager's wording of (kind, channel, language) when there is one, else the shipped text.
     ``follow_up`` should come with ``customer`` and ``campaign__survey`` loaded; ``follow_up.expires_at``
     is the link's expiry, shown in the customer's own time zone.
     """
-    customer = follow_up.customer
-    context = _invitation_context(follow_up, token, attempt)
-    with translation.override(customer.language):
+    language = follow_up.customer.language
+    with translation.override(language):
+        values = message_values(follow_up, token, attempt)
+        edited = edited_wordings().get((kind, "email", language))
+        if edited is None:
+            subject = _one_line(_shipped(kind, "email_subject.txt", values))
+            text_body = _shipped(kind, "email.txt", values).strip() + "\n"
+            html_body = _shipped(kind, "email.html", values)
+        else:
+            subject = _one_line(wording.fill(edited.subject, values))
+            text_body = wording.fill(edited.body, values).strip() + "\n"
+            html_body = wording.email_html_document(
+                wording.email_html_fragment(edited.body, values), subject=subject, language=language
+            )
         return Invitation(
-            sms_text=_one_line(render_to_string("messages/invitation_sms.txt", context)),
-            subject=_one_line(render_to_string("messages/invitation_email_subject.txt", context)),
-            text_body=render_to_string("messages/invitation_email.txt", context).strip() + "\n",
-            html_body=render_to_string("messages/invitation_email.html", context),
+            sms_text=_sms_text(kind, language, values),
+            subject=subject,
+            text_body=text_body,
+            html_body=html_body,
+            one_click_unsubscribe_url=one_click_opt_out_link(token),
         )
 
 
 def render_invitation_sms(*, follow_up: FollowUp, token: str, attempt: ContactAttempt, kind: str = INVITATION) -> str:
     """Only the SMS text of ``render_invitation`` (the dispatcher need not render four templates per SMS)."""
-    context = _invitation_context(follow_up, token, attempt)
-    with translation.override(follow_up.customer.language):
-        return _one_line(render_to_string("messages/invitation_sms.txt", context))
+    language = follow_up.customer.language
+    with translation.override(language):
+        return _sms_text(kind, language, message_values(follow_up, token, attempt))
+
+
+def _sms_text(kind: str, language: str, values: dict[str, str]) -> str:
+    edited = edited_wordings().get((kind, "sms", language))
+    if edited is None:
+        return _one_line(_shipped(kind, "sms.txt", values))
+    return _one_line(wording.fill(edited.body, values))
+
+
+def _one_line(text: str) -> str:
+    # SMS segments are paid for and a subject must not contain a line break (header injection).
+    return wording.fold(text)
+
+
+def shipped_wording(*, kind: str, channel: str, language: str) -> Wording:
+    """The shipped text of one message with its placeholders put back: the edit page's starting value."""
+    values = {name: wording.braced(name) for name in wording.PLACEHOLDERS}
+    with translation.override(language):
+        if channel == "sms":
+            return Wording(subject="", body=_one_line(_shipped(kind, "sms.txt", values)))
+        return Wording(
+            subject=_one_line(_shipped(kind, "email_subject.txt", values)),
+            body=_shipped(kind, "email.txt", values).strip(),
+        )
 
 
 def invitation_idempotency_key(*, attempt_id: int, started_at: datetime) -> str:
@@ -260,14 +355,24 @@ def invitation_message_id(*, attempt_id: int, started_at: datetime) -> str:
     return f"<invitation-{attempt_id}.{instant}@{domain}>"
 
 
-def send_invitation_email(*, to: str, invitation: Invitation, message_id: str, unsubscribe_url: str) -> str:
-    """Send through Django's mail framework; return the Message-ID or raise SendError."""
+def send_invitation_email(*, to: str, invitation: Invitation, message_id: str, unsubscribe_url: str = "") -> str:
+    """Send through Django's mail framework; return the Message-ID or raise SendError.
+
+    The List-Unsubscribe header points at the invitation's one-click opt-out URL (RFC 8058: a mail
+    client's "unsubscribe" button POSTs ``List-Unsubscribe=One-Click`` there, no page to click through);
+    ``unsubscribe_url`` is only used for an Invitation built without one.
+    """
+    unsubscribe = invitation.one_click_unsubscribe_url or unsubscribe_url
+    headers = {"Message-ID": message_id}
+    if unsubscribe:
+        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = EmailMultiAlternatives(
         subject=invitation.subject,
         body=invitation.text_body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
-        headers={"Message-ID": message_id, "List-Unsubscribe": f"<{unsubscribe_url}>"},
+        headers=headers,
     )
     message.attach_alternative(invitation.html_body, "text/html")
     try:

@@ -75,6 +75,11 @@ def opt_out_link(token: str) -> str:
     return f"{settings.SITE_URL}/s/{token}/opt-out/"
 
 
+def one_click_opt_out_link(token: str) -> str:
+    """The RFC 8058 one-click target of an e-mail's List-Unsubscribe header (a mail client POSTs to it)."""
+    return f"{settings.SITE_URL}/s/{token}/opt-out/one-click/"
+
+
 def verification_code(attempt_id: int) -> str:
     """Six characters from VERIFICATION_ALPHABET, derived from the attempt and SECRET_KEY (~30 bits)."""
     digest = salted_hmac("surveys.tokens.verification_code", str(attempt_id), algorithm="sha256").digest()

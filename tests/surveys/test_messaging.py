@@ -11,7 +11,7 @@ from django.utils import timezone
 from surveys import dispatch, messaging
 from surveys.messaging import ConsoleSmsBackend, FileSmsBackend, NotConfiguredSmsBackend, SendError
 from surveys.models import ContactAttempt, FollowUp
-from surveys.tokens import hash_token, opt_out_link, verification_code
+from surveys.tokens import hash_token, one_click_opt_out_link, opt_out_link, verification_code
 from tests import factories
 from tests.smtp_sink import SmtpSink
 
@@ -75,7 +75,10 @@ def test_an_invitation_email_goes_through_a_real_smtp_conversation(sink, wednesd
     assert hash_token(token) == attempt.link_token_hash
     assert f"/s/{token}/" in html
     assert verification_code(attempt.pk) in text and verification_code(attempt.pk) in html
-    assert message["List-Unsubscribe"].strip() == f"<{opt_out_link(token)}>"  # long: folded onto its own line
+    # RFC 8058: the header points at the one-click opt-out, which a mail client POSTs to.
+    assert message["List-Unsubscribe"].strip() == f"<{one_click_opt_out_link(token)}>"  # long: folded
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert opt_out_link(token) in text  # the page a person opens stays in the text
     assert follow_up.status == FollowUp.Status.INVITED
 
 
