@@ -53,7 +53,8 @@ def add_concern_keyword(*, keyword: str, concern: str, by: User | None) -> Conce
     known = existing_concern_of(keyword)
     if known is not None:
         message = _("“%(word)s” is already a word for %(concern)s.")
-        raise ValidationError({"keyword": message % {"word": keyword, "concern": Concern(known).label}})
+        concern_label = dict(Concern.choices).get(known, known)
+        raise ValidationError({"keyword": message % {"word": keyword, "concern": concern_label}})
     try:
         with transaction.atomic():
             created = ConcernKeyword.objects.create(keyword=keyword, concern=concern, created_by=by)

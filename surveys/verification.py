@@ -34,7 +34,12 @@ class InvalidCode(ValueError):
 class SentMessage:
     campaign_name: str
     sent_on: date  # in the bank's time zone
-    channel_label: str
+    channel: str
+
+    @property
+    def channel_label(self) -> str:
+        """In the language active where it is read (the page's)."""
+        return str(Channel(self.channel).label) if self.channel in Channel.values else self.channel
 
 
 def normalise_code(raw: str) -> str:
@@ -56,10 +61,6 @@ def messages_with_code(code: str, *, now: datetime) -> list[SentMessage]:
         .values_list("follow_up__campaign__name", "started_at", "channel")[:10]
     )
     return [
-        SentMessage(campaign_name=name, sent_on=timezone.localdate(started_at), channel_label=_channel_label(channel))
+        SentMessage(campaign_name=name, sent_on=timezone.localdate(started_at), channel=channel)
         for name, started_at, channel in rows
     ]
-
-
-def _channel_label(channel: str) -> str:
-    return str(Channel(channel).label) if channel in Channel.values else channel
