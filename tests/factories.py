@@ -143,3 +143,109 @@ class CaseFactory(factory.django.DjangoModelFactory):
     opened_at = factory.LazyFunction(timezone.now)
     sla_due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=24))
     regulatory_due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=15))
+
+
+# --- The public survey (issue 4 §3) -------------------------------------------------------------------
+
+
+def survey_link(*, survey=None, customer=None, expires_in=timedelta(days=14)):
+    """A follow-up invited by SMS and the token of its working survey link: (token, follow_up)."""
+    from surveys import tokens
+
+    campaign = CampaignFactory(survey=survey) if survey is not None else CampaignFactory()
+    follow_up = FollowUpFactory(
+        campaign=campaign,
+        customer=customer or CustomerFactory(),
+        channel="sms",
+        status=FollowUp.Status.INVITED,
+        expires_at=timezone.now() + expires_in,
+    )
+    token, token_hash = tokens.new_link_token()
+    ContactAttemptFactory(follow_up=follow_up, link_token_hash=token_hash, outcome="sent", channel="sms")
+    return token, follow_up
+
+
+def skip_logic_survey(**kwargs) -> Survey:
+    """NPS; "what went wrong?" only for NPS ≤ 6; a payment failure yes/no; "which payment?" only after yes;
+    worries (multiple choice, optional); rating; effort; comments (optional)."""
+    survey = SurveyFactory(
+        intro_en="Three minutes, no personal details.", intro_zh="三分钟，不涉及个人信息。", **kwargs
+    )
+    nps = QuestionFactory(survey=survey, code="nps", position=1, kind=Question.Kind.NPS)
+    QuestionFactory(
+        survey=survey,
+        code="wrong",
+        position=2,
+        kind=Question.Kind.FREE_TEXT,
+        prompt_en="What went wrong?",
+        prompt_zh="哪里让您不满意？",
+        concern="service",
+        show_if_question=nps,
+        show_if_operator="at_most",
+        show_if_value=6,
+    )
+    failed = QuestionFactory(
+        survey=survey,
+        code="failed",
+        position=3,
+        kind=Question.Kind.YES_NO,
+        prompt_en="Did a payment fail?",
+        prompt_zh="是否有支付失败？",
+        concern="trust",
+    )
+    which = QuestionFactory(
+        survey=survey,
+        code="which",
+        position=4,
+        kind=Question.Kind.SINGLE_CHOICE,
+        prompt_en="Which payment failed?",
+        prompt_zh="哪一笔支付失败了？",
+        concern="trust",
+        show_if_question=failed,
+        show_if_operator="yes",
+    )
+    ChoiceFactory(question=which, code="qr", position=1, label_en="QR code in a shop", label_zh="扫码支付", concern="")
+    ChoiceFactory(
+        question=which, code="online", position=2, label_en="Online", label_zh="网上支付", concern="compatibility"
+    )
+    worries = QuestionFactory(
+        survey=survey,
+        code="worries",
+        position=5,
+        kind=Question.Kind.MULTIPLE_CHOICE,
+        required=False,
+        prompt_en="What worries you?",
+        prompt_zh="您担心什么？",
+        concern="trust",
+    )
+    ChoiceFactory(question=worries, code="leak", position=1, label_en="My details leaking", label_zh="信息泄露")
+    ChoiceFactory(question=worries, code="fraud", position=2, label_en="Fraud", label_zh="盗刷", concern="")
+    ChoiceFactory(question=worries, code="other", position=3, label_en="Other", label_zh="其他", concern="other")
+    QuestionFactory(
+        survey=survey,
+        code="rating",
+        position=6,
+        kind=Question.Kind.RATING,
+        prompt_en="Rate the app",
+        prompt_zh="请为应用打分",
+    )
+    QuestionFactory(
+        survey=survey,
+        code="effort",
+        position=7,
+        kind=Question.Kind.CES,
+        prompt_en="Paying was easy",
+        prompt_zh="支付很容易",
+    )
+    QuestionFactory(
+        survey=survey,
+        code="comments",
+        position=8,
+        kind=Question.Kind.FREE_TEXT,
+        required=False,
+        prompt_en="Anything else?",
+        prompt_zh="还有其他意见吗？",
+        help_en="Optional.",
+        help_zh="可不填。",
+    )
+    return survey

@@ -1,0 +1,304 @@
+"""A customer answers a web survey: the reads the public pages need, and the services that store answers.
+
+Reads (few, constant-count queries; the public page is benchmarked):
+- ``survey_questions(survey_id)``: the questions with their choices and skip-logic sources, two queries;
+- ``response_for(follow_up_id)`` and ``answers_for(...)``: one query each.
+
+Writes (keyword-only, atomic, each starting with a row lock on the follow-up, so a save and a submit of
+the same follow-up — two tabs, a double click — run one after the other and never interleave):
+- ``save_answer``: validates, stores one answer (creating the Response on the first one), deletes the
+  answers of questions that skip logic now hides, and moves ``current_question`` to the next step;
+- ``choose_language``: records the customer's language (creating the Response if needed);
+- ``submit_response``: checks every visible required question is answered, then a conditional UPDATE
+  from in_progress to submitted; a second submit finds nothing to update and reports "already".
+
+The database keeps one Response per follow-up (OneToOne) whatever the code does.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from surveys import survey_flow
+from surveys.freetext import MAX_TEXT_LENGTH, redact_numbers, tag_concerns
+from surveys.models import Answer, Choice, Concern, FollowUp, Question, Response, Survey
+from surveys.skip_logic import CHOICE_KINDS, NUMBER_KINDS, AnswerValue, QuestionRule
+
+
+class AnswerRefused(Exception):
+    """The answer was not stored; ``message`` says why, for the customer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidAnswer(AnswerRefused):
+    """The value does not fit the question (out of range, unknown choice, too long, missing)."""
+
+
+class QuestionNotAvailable(AnswerRefused):
+    """The question is hidden by skip logic or lies past a required question still unanswered."""
+
+
+class AlreadySubmitted(Exception):
+    """The response of this follow-up was submitted already."""
+
+
+class SurveyQuestions:
+    """A survey's questions in order, with what skip logic and the forms need, loaded once per request."""
+
+    def __init__(self, *, survey: Survey, questions: tuple[Question, ...]) -> None:
+        self.survey = survey
+        self.questions = questions
+        self.by_code: dict[str, Question] = {q.code: q for q in questions}
+        self.by_id: dict[int, Question] = {q.pk: q for q in questions}
+        self.rules: tuple[QuestionRule, ...] = tuple(q.as_rule() for q in questions)
+        self.rule_by_code: dict[str, QuestionRule] = {rule.code: rule for rule in self.rules}
+        self.required: frozenset[str] = frozenset(q.code for q in questions if q.required)
+        self.choice_codes: dict[int, str] = {c.pk: c.code for q in questions for c in q.choices.all()}
+
+
+def survey_questions(survey: Survey) -> SurveyQuestions:
+    """The survey's questions, choices and condition sources: two queries whatever the survey's size."""
+    questions = (
+        Question.objects.filter(survey_id=survey.pk)
+        .select_related("show_if_question")
+        .prefetch_related(Prefetch("choices", queryset=Choice.objects.order_by("position", "id")))
+        .order_by("position", "id")
+    )
+    return SurveyQuestions(survey=survey, questions=tuple(questions))
+
+
+def response_for(follow_up_id: int) -> Response | None:
+    return Response.objects.filter(follow_up_id=follow_up_id).first()
+
+
+def answers_for(response_id: int | None, questions: SurveyQuestions) -> dict[str, AnswerValue]:
+    """The stored answers by question code, one query."""
+    return _stored_answers(response_id, questions)[0]
+
+
+def _stored_answers(
+    response_id: int | None, questions: SurveyQuestions
+) -> tuple[dict[str, AnswerValue], dict[str, int]]:
+    """The stored answers by question code, and their ids; one query (an answer with several choices comes
+    as several rows of the LEFT JOIN)."""
+    if response_id is None:
+        return {}, {}
+    fields: dict[int, tuple] = {}
+    chosen: dict[int, set[str]] = {}
+    rows = Answer.objects.filter(response_id=response_id).values_list(
+        "question_id", "id", "number", "yes_no", "text", "choices"
+    )
+    for question_id, answer_id, number, yes_no, text, choice_id in rows:
+        fields[question_id] = (answer_id, number, yes_no, text)
+        if choice_id is not None:
+            chosen.setdefault(question_id, set()).add(questions.choice_codes.get(choice_id, ""))
+    answers, ids = {}, {}
+    for question_id, (answer_id, number, yes_no, text) in fields.items():
+        question = questions.by_id.get(question_id)
+        if question is not None:
+            answers[question.code] = AnswerValue(
+                number=number, yes_no=yes_no, text=text or "", choices=frozenset(chosen.get(question_id, ()))
+            )
+            ids[question.code] = answer_id
+    return answers, ids
+
+
+def check_answer(*, questions: SurveyQuestions, question: Question, value: AnswerValue) -> None:
+    """Raise InvalidAnswer when ``value`` cannot answer ``question`` (the same check the form makes)."""
+    problem = survey_flow.answer_problem(
+        questions.rule_by_code[question.code],
+        value,
+        required=question.required,
+        max_text_length=MAX_TEXT_LENGTH,
+    )
+    if problem:
+        raise InvalidAnswer(problem)
+
+
+def answer_concerns(question: Question, chosen: list[Choice]) -> list[str]:
+    """The concerns a choice answer tells: each choice's own, else the question's; "other" does not count."""
+    concerns = {choice.concern or question.concern for choice in chosen}
+    concerns.discard(Concern.OTHER)
+    concerns.discard("")
+    return sorted(concerns)
+
+
+@dataclass(frozen=True)
+class Saved:
+    response: Response
+    next_step: str | None  # a question code, or survey_flow.REVIEW
+    answers: dict[str, AnswerValue]
+
+
+def _lock_follow_up(follow_up_id: int) -> None:
+    # Every write to a follow-up's response starts here: saves and submits of one follow-up are serialised.
+    list(FollowUp.objects.select_for_update().filter(pk=follow_up_id).values_list("pk", flat=True))
+
+
+def _open_response(*, follow_up: FollowUp, language: str, current: Question | None, now: datetime) -> Response:
+    """The follow-up's response, created in progress if there is none (call with the follow-up locked)."""
+    response = response_for(follow_up.pk)
+    if response is None:
+        new = Response(
+            follow_up=follow_up,
+            survey_id=follow_up.campaign.survey_id,
+            status=Response.Status.IN_PROGRESS,
+            mode=Response.Mode.WEB,
+            language=language,
+            started_at=now,
+            current_question=current,
+        )
+        if connection.features.has_select_for_update:
+            # The follow-up is locked: nobody else can be creating its response now.
+            new.save(force_insert=True)
+            response = new
+        else:
+            try:
+                with transaction.atomic():
+                    new.save(force_insert=True)
+                response = new
+            except IntegrityError:
+                # SQLite ignores FOR UPDATE: another request created the response first.
+                response = Response.objects.get(follow_up_id=follow_up.pk)
+    if response.status == Response.Status.SUBMITTED:
+        raise AlreadySubmitted
+    return response
+
+
+def save_answer(
+    *,
+    follow_up: FollowUp,
+    questions: SurveyQuestions,
+    question: Question,
+    value: AnswerValue,
+    language: str,
+    now: datetime,
+) -> Saved:
+    """Store the customer's answer to ``question`` and move their place to the next visible step.
+
+    1. Check the value (InvalidAnswer) — before any write.
+    2. Lock the follow-up; load or create the response (AlreadySubmitted if it was submitted).
+    3. Check the question may be answered now: visible, not past a required unanswered one.
+    4. Write the answer (an empty answer to an optional question removes it); delete the answers of
+       the questions the new answers hide, so a submitted response never holds a hidden answer.
+    5. Save the next step as ``current_question`` (None: the review).
+    """
+    check_answer(questions=questions, question=question, value=value)
+    with transaction.atomic():
+        _lock_follow_up(follow_up.pk)
+        response = _open_response(follow_up=follow_up, language=language, current=question, now=now)
+        answers, answer_ids = _stored_answers(response.pk, questions)
+        if not survey_flow.is_reachable(questions.rules, answers, questions.required, question.code):
+            raise QuestionNotAvailable(
+                _("This question is not part of your survey at this point. Please answer the question shown.")
+            )
+        updated = dict(answers)
+        if value.is_empty:
+            updated.pop(question.code, None)
+        else:
+            updated[question.code] = value
+        kept = survey_flow.prune(questions.rules, updated)
+        removed = [questions.by_code[code].pk for code in answers if code not in kept]
+        if removed:
+            Answer.objects.filter(response=response, question_id__in=removed).delete()
+        if not value.is_empty:
+            _write_answer(response=response, question=question, value=value, answer_id=answer_ids.get(question.code))
+        step = survey_flow.next_step(questions.rules, kept, question.code)
+        next_question = questions.by_code[step] if step is not None else None
+        Response.objects.filter(pk=response.pk).update(
+            current_question=next_question, language=language, updated_at=now
+        )
+        response.current_question = next_question
+        response.language = language
+    return Saved(response=response, next_step=step, answers=kept)
+
+
+def _write_answer(*, response: Response, question: Question, value: AnswerValue, answer_id: int | None) -> None:
+    """Insert or update the answer (``answer_id``: the stored one, known from the read under the lock)."""
+    fields: dict = {"number": None, "yes_no": None, "text": "", "text_redacted": False, "concerns": []}
+    chosen: list[Choice] = []
+    if question.kind in NUMBER_KINDS:
+        fields["number"] = value.number
+    elif question.kind == Question.Kind.YES_NO:
+        fields["yes_no"] = value.yes_no
+    elif question.kind in CHOICE_KINDS:
+        chosen = [choice for choice in question.choices.all() if choice.code in value.choices]
+        fields["concerns"] = answer_concerns(question, chosen)
+    elif question.kind == Question.Kind.FREE_TEXT:
+        # The form caps the length; cutting here is the last line of defence.
+        text = value.text[:MAX_TEXT_LENGTH]
+        fields["text"], fields["text_redacted"] = redact_numbers(text)
+        fields["concerns"] = tag_concerns(text)
+    through = Answer.choices.through
+    if answer_id is None:
+        answer_id = Answer.objects.create(response=response, question=question, **fields).pk
+    else:
+        Answer.objects.filter(pk=answer_id).update(**fields)
+        if question.kind in CHOICE_KINDS:
+            through.objects.filter(answer_id=answer_id).delete()
+    if chosen:
+        through.objects.bulk_create([through(answer_id=answer_id, choice_id=choice.pk) for choice in chosen])
+
+
+def choose_language(*, follow_up: FollowUp, questions: SurveyQuestions, language: str, now: datetime) -> Response:
+    """The customer picks the survey's language: remembered on their response (created if needed)."""
+    with transaction.atomic():
+        _lock_follow_up(follow_up.pk)
+        first = questions.questions[0] if questions.questions else None
+        response = _open_response(follow_up=follow_up, language=language, current=first, now=now)
+        if response.language != language:
+            Response.objects.filter(pk=response.pk).update(language=language, updated_at=now)
+            response.language = language
+    return response
+
+
+class SubmitStatus(enum.Enum):
+    SUBMITTED = "submitted"
+    ALREADY_SUBMITTED = "already_submitted"
+    MISSING = "missing"  # a required visible question has no answer: ``missing`` names the first
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    status: SubmitStatus
+    missing: str | None = None
+
+
+def submit_response(*, follow_up: FollowUp, questions: SurveyQuestions, language: str, now: datetime) -> SubmitOutcome:
+    """Submit the follow-up's response exactly once, and complete the follow-up.
+
+    1. Lock the follow-up row: concurrent submits (double click, second tab, replay) queue here.
+    2. A response already submitted → ALREADY_SUBMITTED (the caller shows "already answered").
+    3. Every visible required question must be answered, else MISSING with the first one.
+    4. Conditional UPDATE in_progress → submitted; zero rows means someone else submitted: ALREADY.
+    5. The follow-up is COMPLETED, its dispatcher claim cleared.
+    """
+    with transaction.atomic():
+        _lock_follow_up(follow_up.pk)
+        response = response_for(follow_up.pk)
+        if response is not None and response.status == Response.Status.SUBMITTED:
+            return SubmitOutcome(SubmitStatus.ALREADY_SUBMITTED)
+        answers = answers_for(response.pk if response else None, questions)
+        missing = survey_flow.first_missing(questions.rules, answers, questions.required)
+        if missing is not None:
+            return SubmitOutcome(SubmitStatus.MISSING, missing=missing)
+        if response is None:  # a survey with nothing required, submitted without a single answer
+            response = _open_response(follow_up=follow_up, language=language, current=None, now=now)
+        updated = Response.objects.filter(pk=response.pk, status=Response.Status.IN_PROGRESS).update(
+            status=Response.Status.SUBMITTED, submitted_at=now, current_question=None, updated_at=now
+        )
+        if updated != 1:
+            return SubmitOutcome(SubmitStatus.ALREADY_SUBMITTED)
+        FollowUp.objects.filter(pk=follow_up.pk).update(
+            status=FollowUp.Status.COMPLETED, closed_at=now, claimed_at=None, claimed_by="", updated_at=now
+        )
+    return SubmitOutcome(SubmitStatus.SUBMITTED)
