@@ -387,3 +387,28 @@ def send_invitation_email(*, to: str, invitation: Invitation, message_id: str, u
     except (BadHeaderError, ValueError) as exc:
         raise SendError(f"message not sendable: {exc}", retryable=False) from None
     return message_id
+
+
+# --- Preview samples ------------------------------------------------------------------------------
+
+# As long as a real token (43 URL-safe characters), so a preview's length and segments are real; it
+# opens no survey (no hash matches it).
+SAMPLE_TOKEN = "sample-link-0000000000000000000000000000000"  # noqa: S105 (not a secret)
+SAMPLE_CODE = "K7M2QP"
+SAMPLE_CUSTOMERS = {"zh-hans": ("王芳", "钱包体验回访"), "en": ("Jane Smith", "Wallet experience follow-up")}
+
+
+def sample_values(*, language: str, now: datetime | None = None) -> dict[str, str]:
+    """Placeholder values of a made-up customer in ``language``, for previews (never a real customer's)."""
+    name, title = SAMPLE_CUSTOMERS.get(language, SAMPLE_CUSTOMERS["en"])
+    expires_at = (now or timezone.now()) + timedelta(days=14)
+    with translation.override(language):
+        return {
+            "link": survey_link(SAMPLE_TOKEN),
+            "opt_out_link": opt_out_link(SAMPLE_TOKEN),
+            "code": SAMPLE_CODE,
+            "title": title,
+            "name": name,
+            "expires": format_expiry(expires_at, "Asia/Shanghai"),
+            "bank": bank_name(language),
+        }

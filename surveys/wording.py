@@ -187,6 +187,30 @@ def email_html_document(fragment: str, *, subject: str, language: str) -> str:
     )
 
 
+# --- Preview ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    sms_text: str = ""
+    sms: SmsLength | None = None
+    subject: str = ""
+    text_body: str = ""
+    html_fragment: str = ""
+
+
+def preview(*, channel: str, subject: str, body: str, values: Mapping[str, str]) -> Preview:
+    """What a customer with ``values`` would receive from this wording (check it first)."""
+    if channel == "sms":
+        text = fold(fill(body, values))
+        return Preview(sms_text=text, sms=sms_length(text))
+    return Preview(
+        subject=fold(fill(subject, values)),
+        text_body=fill(body, values).strip(),
+        html_fragment=email_html_fragment(body, values),
+    )
+
+
 # --- Services -------------------------------------------------------------------------------------------
 
 
@@ -220,3 +244,29 @@ def restore_shipped_text(*, kind: str, channel: str, language: str) -> bool:
         deleted, _by_model = MessageTemplate.objects.filter(kind=kind, channel=channel, language=language).delete()
         transaction.on_commit(messaging.forget_edited_wordings)
     return deleted > 0
+
+
+# --- Reads ----------------------------------------------------------------------------------------------
+
+CHANNELS = ("sms", "email")
+
+
+@dataclass(frozen=True)
+class MessageText:
+    kind: str
+    channel: str
+    language: str
+    template: object | None  # the manager's MessageTemplate (updated_by loaded), None: the shipped text
+
+
+def message_texts() -> list[MessageText]:
+    """The eight texts (invitation/reminder × SMS/e-mail × language), each with its manager's wording if any."""
+    from surveys.models import MessageTemplate
+
+    edited = {(t.kind, t.channel, t.language): t for t in MessageTemplate.objects.select_related("updated_by")}
+    return [
+        MessageText(kind, channel, language, edited.get((kind, channel, language)))
+        for kind in MessageTemplate.Kind.values
+        for channel in CHANNELS
+        for language, _label in MessageTemplate._meta.get_field("language").choices
+    ]

@@ -1,4 +1,11 @@
-"""URLs of the wording pages (filled in by the work on issue 4)."""
+"""URLs of the wording pages, mounted at /manager/."""
+
+from django.urls import path
+
+from surveys import wording_views
 
 app_name = "wording"
-urlpatterns: list = []
+urlpatterns = [
+    path("messages/", wording_views.message_list, name="list"),
+    path("messages/<slug:kind>/<slug:channel>/<slug:language>/", wording_views.message_edit, name="edit"),
+]
