@@ -47,8 +47,8 @@ def _render_in(request, language: str, template: str, context: dict, status: int
 
 
 def _link_invalid(request) -> HttpResponse:
-    """The one page for a link that does not work: it says nothing about whose link it was."""
-    return _render_in(request, translation.get_language(), "surveys/trust/link_invalid.html", {}, status=404)
+    """The public survey's one page for a link that does not work: it says nothing about whose link it was."""
+    return render(request, "surveys/public/invalid.html", status=404)
 
 
 # --- Opt-out ------------------------------------------------------------------------------------

@@ -174,6 +174,12 @@ def test_an_unknown_token_gets_the_link_does_not_work_page_revealing_nothing(cli
     assert not ConsentRecord.objects.exists()
 
 
+def test_an_unknown_token_gets_the_same_page_as_an_unknown_survey_link(client):
+    token = "x" * 43
+
+    assert client.get(opt_out_url(token)).content == client.get(f"/s/{token}/").content
+
+
 def test_an_unknown_scope_gets_a_form_error_and_records_nothing(client, customer, invited):
     token, _attempt = message_link(invited)
 
