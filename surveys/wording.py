@@ -80,7 +80,7 @@ def placeholder_problems(
     missing = [name for name in required if name not in names]
     if missing:
         problems.append(
-            _("Every message must contain %(names)s.") % {"names": ", ".join(braced(name) for name in missing)}
+            _("Every message must contain %(names)s.") % {"names": " ".join(braced(name) for name in missing)}
         )
     return problems
 

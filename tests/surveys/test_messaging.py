@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from surveys import dispatch, messaging
 from surveys.messaging import ConsoleSmsBackend, FileSmsBackend, NotConfiguredSmsBackend, SendError
-from surveys.models import ContactAttempt, FollowUp
+from surveys.models import ContactAttempt, FollowUp, MessageTemplate
 from surveys.tokens import hash_token, one_click_opt_out_link, opt_out_link, verification_code
 from tests import factories
 from tests.smtp_sink import SmtpSink
@@ -91,6 +91,36 @@ def test_the_email_subject_is_in_the_customers_language(sink, wednesday_morning)
     [message] = sink.messages
     # A long encoded subject may be folded onto its own line, hence the strip.
     assert message["Subject"].strip() == "钱包体验回访：请告诉我们您的体验"
+
+
+@pytest.mark.django_db
+def test_the_dispatcher_sends_a_managers_email_wording_with_escaped_html(sink, wednesday_morning):
+    messaging.forget_edited_wordings()
+    MessageTemplate.objects.create(
+        kind="invitation",
+        channel="email",
+        language="zh-hans",
+        subject="{bank}：{title}",
+        body="{name}您好：\n请点击 {link} 填写。验证码 {code}\n退订：{opt_out_link}",
+    )
+    follow_up = email_follow_up(language="zh-hans")
+    follow_up.customer.name = "<script>王</script>"
+    follow_up.customer.save()
+    try:
+        dispatch.dispatch_due_follow_ups(now=timezone.now())
+    finally:
+        messaging.forget_edited_wordings()
+
+    [message] = sink.messages
+    attempt = follow_up.attempts_made.get()
+    assert message["Subject"].strip() == "示例银行：钱包体验回访"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert text.startswith("<script>王</script>您好：") and verification_code(attempt.pk) in text
+    assert "<script>" not in html and "&lt;script&gt;王&lt;/script&gt;您好：" in html
+    token = text.split("/s/")[1].split("/")[0]
+    assert f'<a href="{opt_out_link(token)}">' in html
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 @pytest.mark.django_db

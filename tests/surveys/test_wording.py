@@ -5,13 +5,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.test import TestCase
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from surveys import messaging, wording
 from surveys.models import MessageTemplate
-from surveys.tokens import new_link_token, survey_link
+from surveys.tokens import new_link_token, one_click_opt_out_link, survey_link
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -23,7 +25,8 @@ GOOD_EMAIL = "Dear {name},\n\nAnswer here: {link}\n\nCode {code}. Stop: {opt_out
 def fresh_wordings():
     """The per-process copy of managers' wordings outlives a test's rolled-back rows: start and end empty."""
     messaging.forget_edited_wordings()
-    yield
+    with translation.override("en"):  # the problems are read in English here; messages pick their own language
+        yield
     messaging.forget_edited_wordings()
 
 
@@ -277,3 +280,7 @@ def test_sample_values_are_in_the_language_asked_for():
         english = messaging.sample_values(language="en", now=timezone.now() - timedelta(days=1))
     assert (chinese["name"], chinese["expires"]) == ("王芳", "2026年3月25日")
     assert english["expires"] == "March 24, 2026"
+
+
+def test_the_one_click_link_is_the_opt_out_pages_one_click_url():
+    assert one_click_opt_out_link("abc") == settings.SITE_URL + reverse("trust:opt-out-one-click", args=["abc"])
