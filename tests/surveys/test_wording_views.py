@@ -168,6 +168,7 @@ def test_restoring_the_shipped_text_deletes_the_managers_text(client, manager):
     assert response.status_code == 302
     assert not MessageTemplate.objects.exists()
     assert client.get(SMS_EN).context["form"].initial["body"].startswith("{title}: how was your experience")
+    assert client.post(SMS_EN, {"action": "restore"}).status_code == 302  # a second click is harmless
 
 
 def test_a_reader_without_change_permission_sees_no_save_button_and_cannot_save(client):
