@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
@@ -37,6 +38,7 @@ from surveys.public_forms import AnswerForm, LanguageForm
 from surveys.skip_logic import AnswerValue, visible_codes
 
 REVIEW_PARAM = "review"
+TAMPERED = gettext_noop("This form was changed or is out of date. Please answer the question shown.")
 LANGUAGES = dict(Language.choices)
 
 
@@ -252,7 +254,7 @@ def survey(request, token: str):
 
     question = questions.by_code.get(request.POST.get("question", ""))
     if question is None:
-        return _bad_request(request, language=language, message=_("This form was changed."), back_url=page_url)
+        return _bad_request(request, language=language, message=_(TAMPERED), back_url=page_url)
     form = AnswerForm(request.POST, question=question, language=language)
     if not form.is_valid():
         return screen.render(request, question.code, form=form)
@@ -384,7 +386,7 @@ def preview(request, pk: int, lang: str):
         return redirect(page_url)
     question = questions.by_code.get(request.POST.get("question", ""))
     if question is None:
-        return _bad_request(request, language=lang, message=_("This form was changed."), back_url=page_url)
+        return _bad_request(request, language=lang, message=_(TAMPERED), back_url=page_url)
     form = AnswerForm(request.POST, question=question, language=lang)
     if not form.is_valid():
         return screen.render(request, question.code, form=form)
