@@ -54,6 +54,7 @@ from surveys.models import (
 )
 from surveys.policies import PARTS_OF_DAY, get_policy
 from surveys.scheduling import allowed_windows, part_of_day
+from surveys.starter import STARTER_KEY, STARTER_VERSION, install_starter_survey, starter_data
 from surveys.tokens import VERIFICATION_ALPHABET, VERIFICATION_LENGTH
 
 SEED = 2026
@@ -61,8 +62,8 @@ SEED = 2026
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105
 CUSTOMER_PREFIX = "DEMO-C-"
 EVENT_PREFIX = "DEMO-E-"
-SURVEY_KEY = "wallet-experience"
-SURVEY_VERSION = 1
+SURVEY_KEY = STARTER_KEY
+SURVEY_VERSION = STARTER_VERSION
 BATCH_CAMPAIGN_SLUG = "demo-q4-wallet-followup"
 EVENT_CAMPAIGN_SLUG = "demo-payment-failed"
 # The follow-up quotas below are written for this many customers and scale with the real count.
@@ -468,157 +469,25 @@ def _ensure_wallet_events(generated: Sequence[tuple[str, WalletEvent]], counts: 
 
 
 # --- Survey --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _ChoiceSpec:
-    code: str
-    label_zh: str
-    label_en: str
-    concern: str
-
-
-@dataclass(frozen=True)
-class _QuestionSpec:
-    code: str
-    kind: str
-    concern: str
-    prompt_zh: str
-    prompt_en: str
-    help_zh: str = ""
-    help_en: str = ""
-    required: bool = True
-    choices: tuple[_ChoiceSpec, ...] = ()
-
+# The demo uses the starter survey that ships with the product (surveys/data/starter_survey.json,
+# installed by migration surveys 0003); its answers below use the starter's question and choice codes.
 
 QK = Question.Kind
-SURVEY_QUESTIONS = (
-    _QuestionSpec(
-        "nps",
-        QK.NPS,
-        Concern.TRUST,
-        "您有多大可能向朋友或家人推荐我行的数字钱包？",
-        "How likely are you to recommend our digital wallet to a friend or family member?",
-        "0 = 完全不可能，10 = 非常可能",
-        "0 = not at all likely, 10 = extremely likely",
-    ),
-    _QuestionSpec(
-        "feel_safe",
-        QK.RATING,
-        Concern.SECURITY,
-        "用我们的钱包付款时，您觉得有多安全？",
-        "How safe do you feel paying with the wallet?",
-        "1 = 很不安全，5 = 非常安全",
-        "1 = not safe at all, 5 = very safe",
-    ),
-    _QuestionSpec(
-        "unknown_payment",
-        QK.YES_NO,
-        Concern.SECURITY,
-        "最近三个月，您是否发现过不是您本人发起的付款？",
-        "In the last three months, did you notice any payment you did not make?",
-        "如有，我行安全团队将在24小时内与您联系。",
-        "If so, our security team will contact you within 24 hours.",
-    ),
-    _QuestionSpec(
-        "main_worry",
-        QK.SINGLE_CHOICE,
-        Concern.OTHER,  # each choice carries its own concern
-        "使用钱包时，您最担心的是什么？",
-        "What worries you most when you use the wallet?",
-        choices=(
-            _ChoiceSpec("data_leak", "个人信息泄露", "My personal data being leaked", Concern.SECURITY),
-            _ChoiceSpec("unauthorised_payment", "未授权支付或盗刷", "Unauthorised payments", Concern.SECURITY),
-            _ChoiceSpec("payment_failed", "付款失败或重复扣款", "Payments failing or charged twice", Concern.TRUST),
-            _ChoiceSpec("slow_transfer", "到账慢、交易延迟", "Slow or delayed transactions", Concern.TRUST),
-            _ChoiceSpec(
-                "device_not_supported", "设备或系统不兼容", "My device or OS is not supported", Concern.COMPATIBILITY
-            ),
-            _ChoiceSpec("hard_to_use", "操作复杂、不好用", "It is hard to use", Concern.USABILITY),
-            _ChoiceSpec("service_unreachable", "客服难以联系", "Customer service is hard to reach", Concern.SERVICE),
-            _ChoiceSpec("nothing", "没有特别担心的", "Nothing in particular", Concern.OTHER),
-        ),
-    ),
-    _QuestionSpec(
-        "problem_channels",
-        QK.MULTIPLE_CHOICE,
-        Concern.COMPATIBILITY,
-        "您在哪些地方使用钱包时遇到过问题？",
-        "Where did you have problems using the wallet?",
-        "可多选；没有遇到问题可跳过。",
-        "Choose all that apply; skip if you had none.",
-        required=False,
-        choices=(
-            _ChoiceSpec("app", "手机App", "The app on my phone", Concern.COMPATIBILITY),
-            _ChoiceSpec("mini_program", "小程序", "The mini-program", Concern.COMPATIBILITY),
-            _ChoiceSpec("web", "网页版", "The website", Concern.COMPATIBILITY),
-            _ChoiceSpec("pos", "商户POS终端", "A shop's POS terminal", Concern.COMPATIBILITY),
-            _ChoiceSpec("smartwatch", "智能手表", "My smartwatch", Concern.COMPATIBILITY),
-        ),
-    ),
-    _QuestionSpec(
-        "effort",
-        QK.CES,
-        Concern.SERVICE,
-        "我行让我很容易地解决了问题。",
-        "The bank made it easy for me to solve my problem.",
-        "1 = 非常不同意，7 = 非常同意",
-        "1 = strongly disagree, 7 = strongly agree",
-    ),
-    _QuestionSpec(
-        "comments",
-        QK.FREE_TEXT,
-        Concern.OTHER,
-        "还有什么想告诉我们的吗？",
-        "Is there anything else you would like to tell us?",
-        required=False,
-    ),
-)
 
 
-def _ensure_survey(*, now: datetime, author: User, counts: dict[str, int]) -> Survey:
-    survey = Survey.objects.filter(key=SURVEY_KEY, version=SURVEY_VERSION).first()
+def _ensure_survey(*, now: datetime, counts: dict[str, int]) -> Survey:
+    """The key's newest published version, else its version 1 whatever its state, else installed now."""
+    surveys = Survey.objects.filter(key=SURVEY_KEY)
+    survey = surveys.filter(status=Survey.Status.PUBLISHED).order_by("-version").first()
+    survey = survey or surveys.filter(version=SURVEY_VERSION).first()
     if survey is not None:
         return survey  # published surveys are never edited in place
-    survey = Survey.objects.create(
-        key=SURVEY_KEY,
-        version=SURVEY_VERSION,
-        title_zh="数字钱包安全与使用体验回访",
-        title_en="Digital wallet security and experience follow-up",
-        intro_zh="感谢您使用我行数字钱包。以下7个问题约需2分钟，帮助我们让付款更安全、更顺畅。",
-        intro_en="Thank you for using our digital wallet. These 7 questions take about 2 minutes and help us "
-        "make paying safer and smoother.",
-        status=Survey.Status.PUBLISHED,
-        published_at=now - timedelta(days=35),
-        created_by=author,
+    survey = install_starter_survey(
+        survey_model=Survey, question_model=Question, choice_model=Choice, now=now - timedelta(days=35)
     )
     counts["surveys"] += 1
-    for position, spec in enumerate(SURVEY_QUESTIONS, start=1):
-        question = Question.objects.create(
-            survey=survey,
-            code=spec.code,
-            position=position,
-            kind=spec.kind,
-            prompt_zh=spec.prompt_zh,
-            prompt_en=spec.prompt_en,
-            help_zh=spec.help_zh,
-            help_en=spec.help_en,
-            concern=spec.concern,
-            required=spec.required,
-        )
-        counts["questions"] += 1
-        Choice.objects.bulk_create(
-            Choice(
-                question=question,
-                code=choice.code,
-                position=choice_position,
-                label_zh=choice.label_zh,
-                label_en=choice.label_en,
-                concern=choice.concern,
-            )
-            for choice_position, choice in enumerate(spec.choices, start=1)
-        )
-        counts["choices"] += len(spec.choices)
+    counts["questions"] += survey.questions.count()
+    counts["choices"] += Choice.objects.filter(question__survey=survey).count()
     return survey
 
 
@@ -1311,7 +1180,15 @@ _COMMENTS = {
         ("跨境付款的汇率能更透明一些就好了。", "It would be nice if cross-border exchange rates were clearer."),
     ),
 }
-_WORRY_CONCERNS = {choice.code: choice.concern for choice in SURVEY_QUESTIONS[3].choices}
+
+
+def _choice_concerns(question_code: str) -> dict[str, str]:
+    question = next(q for q in starter_data()["questions"] if q["code"] == question_code)
+    return {choice["code"]: choice["concern"] or question["concern"] for choice in question["choices"]}
+
+
+# What a respondent worries about most: the starter's "what went wrong?" choices, plus nothing at all.
+_WORRY_CONCERNS = {**_choice_concerns("what_went_wrong"), "nothing": Concern.OTHER}
 
 
 @dataclass(frozen=True)
@@ -1324,11 +1201,42 @@ class AnswerProfile:
     segment: str
     event_kinds: frozenset[str] = frozenset()
     access_channels: frozenset[str] = frozenset()
+    wallet_product: str = ""
+
+
+def _failed_payment(profile: AnswerProfile, compatibility_prone: bool, rng: random.Random) -> str:
+    kinds = {"qr_in_store": 35, "nfc_in_store": 10, "online": 25, "transfer": 12, "bills": 10, "cross_border": 4}
+    if "pos" in profile.access_channels:
+        kinds["nfc_in_store" if compatibility_prone else "qr_in_store"] += 40
+    if profile.access_channels & {"app", "mini_program", "web"}:
+        kinds["online"] += 20
+    if profile.wallet_product == CROSS_BORDER_WALLET:
+        kinds["cross_border"] += 40
+    return _weighted(rng, tuple(kinds.items()))
+
+
+def _problem_devices(profile: AnswerProfile, compatibility_prone: bool, had_failure: bool, rng: random.Random):
+    if rng.random() >= 0.25 + (0.3 if compatibility_prone else 0) + (0.2 if had_failure else 0):
+        return ["none"]
+    places = {profile.device_os: 50, "mini_program": 20, "web": 10, "pos": 12, "smartwatch": 5}
+    for channel in profile.access_channels & places.keys():
+        places[channel] += 40
+    if profile.device_os == DevicePlatform.HARMONYOS:
+        places["smartwatch"] += 10
+    picked = {_weighted(rng, tuple(places.items()))}
+    if rng.random() < 0.3:
+        picked.add(_weighted(rng, tuple(places.items())))
+    return sorted(picked)
 
 
 def demo_answers(profile: AnswerProfile, rng: random.Random) -> dict[str, object]:
-    """Plausible answers by question code: failed payments erode trust, old apps and HarmonyOS
-    bring compatibility complaints, and about one respondent in twelve reports an unknown payment."""
+    """Plausible answers to the starter survey, by question code, respecting its skip logic.
+
+    Failed payments erode trust, old apps and HarmonyOS bring compatibility complaints, and about one
+    respondent in twelve reports an unknown payment. "Which payment failed?" is answered only after
+    "yes", and "what went wrong?" only for a recommendation score of 6 or less (and, being optional,
+    not always then); hidden questions get no answer at all.
+    """
     had_failure = Kind.PAYMENT_FAILED in profile.event_kinds
     compatibility_prone = profile.device_os == DevicePlatform.HARMONYOS or profile.app_version.startswith("7.")
     risky_events = {Kind.ACCOUNT_LOCKED, Kind.DEVICE_CHANGED} & profile.event_kinds
@@ -1353,18 +1261,21 @@ def demo_answers(profile: AnswerProfile, rng: random.Random) -> dict[str, object
         "data_leak": 22,
         "unauthorised_payment": 16,
         "payment_failed": 12,
-        "slow_transfer": 8,
+        "slow": 8,
+        "locked_out": 4,
         "device_not_supported": 8,
         "hard_to_use": 8,
-        "service_unreachable": 6,
+        "service": 6,
+        "other": 4,
         "nothing": 20 + (15 if group == "promoter" else 0),
     }
     if had_failure:
         worries["payment_failed"] += 30
     if Kind.TRANSACTION_DELAYED in profile.event_kinds:
-        worries["slow_transfer"] += 20
+        worries["slow"] += 20
     if Kind.ACCOUNT_LOCKED in profile.event_kinds:
-        worries["service_unreachable"] += 12
+        worries["locked_out"] += 20
+        worries["service"] += 12
     if compatibility_prone:
         worries["device_not_supported"] += 25
     if profile.segment == "senior":
@@ -1380,20 +1291,23 @@ def demo_answers(profile: AnswerProfile, rng: random.Random) -> dict[str, object
         safe_base -= 0.6
     feel_safe = min(5, max(1, round(rng.gauss(safe_base, 0.7))))
 
-    problem_channels: list[str] = []
-    if rng.random() < 0.25 + (0.3 if compatibility_prone else 0) + (0.2 if had_failure else 0):
-        places = {"app": 50, "mini_program": 20, "web": 10, "pos": 12, "smartwatch": 5}
-        for channel in profile.access_channels & places.keys():
-            places[channel] += 40
-        if profile.device_os == DevicePlatform.HARMONYOS:
-            places["smartwatch"] += 10
-        problem_channels.append(_weighted(rng, tuple(places.items())))
-        if rng.random() < 0.3:
-            problem_channels.append(_weighted(rng, tuple(places.items())))
-        problem_channels = sorted(set(problem_channels))
+    payment_failed = rng.random() < (0.85 if had_failure else 0.12)
+    locked_out = rng.random() < (0.8 if Kind.ACCOUNT_LOCKED in profile.event_kinds else 0.05)
+    payment_delayed = rng.random() < (0.8 if Kind.TRANSACTION_DELAYED in profile.event_kinds else 0.08)
+
+    what_went_wrong: list[str] = []
+    if nps <= 6 and rng.random() < 0.9:
+        reasons = {main_worry if main_worry != "nothing" else "other"}
+        if payment_failed and rng.random() < 0.4:
+            reasons.add("payment_failed")
+        if locked_out and rng.random() < 0.4:
+            reasons.add("locked_out")
+        if payment_delayed and rng.random() < 0.4:
+            reasons.add("slow")
+        what_went_wrong = sorted(reasons)
 
     effort_base = {"promoter": 6.2, "passive": 5.0, "detractor": 3.0}[group]
-    if main_worry == "service_unreachable":
+    if main_worry in ("service", "locked_out"):
         effort_base -= 1
     effort = min(7, max(1, round(rng.gauss(effort_base, 0.9))))
 
@@ -1402,15 +1316,22 @@ def demo_answers(profile: AnswerProfile, rng: random.Random) -> dict[str, object
         chinese, english = rng.choice(_COMMENTS[_WORRY_CONCERNS[main_worry]])
         comments = english if profile.language == Language.ENGLISH else chinese
 
-    return {
-        "nps": nps,
-        "feel_safe": feel_safe,
+    answers: dict[str, object] = {
         "unknown_payment": unknown_payment,
-        "main_worry": main_worry,
-        "problem_channels": problem_channels,
+        "feel_safe": feel_safe,
+        "payment_failed": payment_failed,
+        "problem_devices": _problem_devices(profile, compatibility_prone, had_failure, rng),
+        "locked_out": locked_out,
+        "payment_delayed": payment_delayed,
+        "nps": nps,
         "effort": effort,
         "comments": comments,
     }
+    if payment_failed:
+        answers["failed_payment"] = _failed_payment(profile, compatibility_prone, rng)
+    if what_went_wrong:
+        answers["what_went_wrong"] = what_went_wrong
+    return answers
 
 
 def _answer_profiles(customers: Iterable[Customer]) -> dict[int, AnswerProfile]:
@@ -1430,6 +1351,7 @@ def _answer_profiles(customers: Iterable[Customer]) -> dict[int, AnswerProfile]:
             segment=customer.segment,
             event_kinds=frozenset(kinds[customer.pk]),
             access_channels=frozenset(channels[customer.pk]),
+            wallet_product=customer.wallet_product,
         )
         for customer in customers
     }
@@ -1541,16 +1463,17 @@ _URGENT_CATEGORIES = (Category.SUSPECTED_FRAUD, Category.DATA_LEAK)
 
 
 def _case_category(answers: dict[str, object], profile_kinds: Iterable[str], rng: random.Random) -> str | None:
+    reasons = set(answers.get("what_went_wrong", ()))
     if answers["unknown_payment"]:
         return Category.SUSPECTED_FRAUD
-    if answers["main_worry"] == "data_leak" and int(answers["feel_safe"]) <= 2 and rng.random() < 0.6:
+    if "data_leak" in reasons and int(answers["feel_safe"]) <= 2 and rng.random() < 0.8:
         return Category.DATA_LEAK
     if int(answers["nps"]) <= 6 and rng.random() < 0.35:
-        if Kind.PAYMENT_FAILED in profile_kinds:
+        if Kind.PAYMENT_FAILED in profile_kinds or "failed_payment" in answers:
             return Category.PAYMENT_PROBLEM
-        if Kind.ACCOUNT_LOCKED in profile_kinds:
+        if Kind.ACCOUNT_LOCKED in profile_kinds or answers["locked_out"]:
             return Category.ACCOUNT_ACCESS
-        if answers["main_worry"] == "device_not_supported":
+        if "device_not_supported" in reasons:
             return Category.COMPATIBILITY
         return Category.DETRACTOR
     return None
@@ -1657,7 +1580,7 @@ def seed_demo(*, customers: int = 3000, now: datetime | None = None, stdout: IO[
         _ensure_wallet_events(build_demo_wallet_events(generated, now=now), counts)
         _say(stdout, f"Customers and wallet events: {counts['customers']} and {counts['wallet_events']} new.")
 
-        survey = _ensure_survey(now=now, author=staff["manager"], counts=counts)
+        survey = _ensure_survey(now=now, counts=counts)
         campaigns = _ensure_campaigns(survey=survey, now=now, author=staff["manager"], counts=counts)
         if FollowUp.objects.filter(campaign__in=campaigns).exists():
             _say(stdout, "The demo campaigns already have follow-ups; leaving them as they are.")

@@ -168,12 +168,13 @@ class QuestionForm(forms.Form):
         if not operator:
             self.add_error("show_if_operator", _("Choose a condition."))
             return cleaned
-        if source.kind in NUMBER_KINDS:
+        fits = operator in OPERATORS_FOR_KIND.get(source.kind, frozenset())
+        if fits and source.kind in NUMBER_KINDS:
             if cleaned.get("show_if_score") is None and "show_if_score" not in self.errors:
                 self.add_error("show_if_score", _("Enter the score to compare with."))
                 return cleaned
             cleaned["show_if_value"] = cleaned.get("show_if_score")
-        elif source.kind in CHOICE_KINDS:
+        elif fits and source.kind in CHOICE_KINDS:
             picked = cleaned.get("show_if_choices") or []
             if any(value.split(":", 1)[0] != str(source.pk) for value in picked):
                 self.add_error("show_if_choices", _("Pick only choices of the question chosen above."))
