@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
@@ -240,36 +240,45 @@ def survey(request, token: str):
         page_url=page_url,
         language_action=reverse("public:language", args=[token]),
     )
-    if request.method == "GET":
-        notice = _("Please answer this question before you submit.") if request.GET.get("missing") else ""
-        return screen.render(request, screen.requested_step(request, _saved_step(questions, response)), notice=notice)
+    # Everything a person reads, messages from the form and the services included, in the survey's language.
+    with translation.override(language):
+        if request.method == "GET":
+            notice = _("Please answer this question before you submit.") if request.GET.get("missing") else ""
+            return screen.render(
+                request, screen.requested_step(request, _saved_step(questions, response)), notice=notice
+            )
 
-    if request.POST.get("action") == "submit":
-        outcome = answering.submit_response(follow_up=follow_up, questions=questions, language=language, now=now)
-        if outcome.status is SubmitStatus.ALREADY_SUBMITTED:
+        if request.POST.get("action") == "submit":
+            outcome = answering.submit_response(follow_up=follow_up, questions=questions, language=language, now=now)
+            if outcome.status is SubmitStatus.ALREADY_SUBMITTED:
+                return _answered_page(request, language)
+            if outcome.status is SubmitStatus.MISSING:
+                return redirect(screen.step_url(outcome.missing, missing=1))
+            return redirect("public:thanks", token=token)
+
+        question = questions.by_code.get(request.POST.get("question", ""))
+        if question is None:
+            return _bad_request(request, language=language, message=_(TAMPERED), back_url=page_url)
+        form = AnswerForm(request.POST, question=question, language=language)
+        if not form.is_valid():
+            return screen.render(request, question.code, form=form)
+        try:
+            answering.save_answer(
+                follow_up=follow_up,
+                questions=questions,
+                question=question,
+                value=form.value,
+                language=language,
+                now=now,
+            )
+        except answering.AlreadySubmitted:
             return _answered_page(request, language)
-        if outcome.status is SubmitStatus.MISSING:
-            return redirect(screen.step_url(outcome.missing, missing=1))
-        return redirect("public:thanks", token=token)
-
-    question = questions.by_code.get(request.POST.get("question", ""))
-    if question is None:
-        return _bad_request(request, language=language, message=_(TAMPERED), back_url=page_url)
-    form = AnswerForm(request.POST, question=question, language=language)
-    if not form.is_valid():
-        return screen.render(request, question.code, form=form)
-    try:
-        answering.save_answer(
-            follow_up=follow_up, questions=questions, question=question, value=form.value, language=language, now=now
-        )
-    except answering.AlreadySubmitted:
-        return _answered_page(request, language)
-    except answering.QuestionNotAvailable as refused:
-        return _bad_request(request, language=language, message=refused.message, back_url=page_url)
-    except answering.InvalidAnswer as refused:
-        form.add_error("answer", refused.message)
-        return screen.render(request, question.code, form=form)
-    return redirect(page_url)
+        except answering.QuestionNotAvailable as refused:
+            return _bad_request(request, language=language, message=refused.message, back_url=page_url)
+        except answering.InvalidAnswer as refused:
+            form.add_error("answer", refused.message)
+            return screen.render(request, question.code, form=form)
+        return redirect(page_url)
 
 
 @never_cache
@@ -286,7 +295,7 @@ def choose_language(request, token: str):
     form = LanguageForm(request.POST)
     if not form.is_valid():
         return _bad_request(
-            request, language=follow_up.customer.language, message=_("Choose a language."), back_url=page_url
+            request, language=follow_up.customer.language, message=gettext_lazy("Choose a language."), back_url=page_url
         )
     questions = answering.survey_questions(follow_up.campaign.survey)
     try:
@@ -366,39 +375,41 @@ def preview(request, pk: int, lang: str):
         language_links={code: reverse("public:preview", args=[pk, code]) for code in LANGUAGES},
     )
     first = questions.questions[0].code if questions.questions else survey_flow.REVIEW
-    if request.method == "GET":
-        if submitted:
-            with translation.override(lang):
-                return render(request, "surveys/public/thanks.html", {"screen": screen})
-        notice = _("Please answer this question before you submit.") if request.GET.get("missing") else ""
-        saved = current if current is not None or answers else first
-        return screen.render(request, screen.requested_step(request, saved), notice=notice)
+    # Everything a person reads, messages from the form and the services included, in the survey's language.
+    with translation.override(lang):
+        if request.method == "GET":
+            if submitted:
+                with translation.override(lang):
+                    return render(request, "surveys/public/thanks.html", {"screen": screen})
+            notice = _("Please answer this question before you submit.") if request.GET.get("missing") else ""
+            saved = current if current is not None or answers else first
+            return screen.render(request, screen.requested_step(request, saved), notice=notice)
 
-    action = request.POST.get("action")
-    if action == "restart":
-        request.session.pop(_preview_key(pk), None)
+        action = request.POST.get("action")
+        if action == "restart":
+            request.session.pop(_preview_key(pk), None)
+            return redirect(page_url)
+        if action == "submit":
+            missing = survey_flow.first_missing(questions.rules, answers, questions.required)
+            if missing is not None:
+                return redirect(screen.step_url(missing, missing=1))
+            _store_preview(request, pk, answers, None, True)
+            return redirect(page_url)
+        question = questions.by_code.get(request.POST.get("question", ""))
+        if question is None:
+            return _bad_request(request, language=lang, message=_(TAMPERED), back_url=page_url)
+        form = AnswerForm(request.POST, question=question, language=lang)
+        if not form.is_valid():
+            return screen.render(request, question.code, form=form)
+        if not survey_flow.is_reachable(questions.rules, answers, questions.required, question.code):
+            message = _("This question is not part of your survey at this point. Please answer the question shown.")
+            return _bad_request(request, language=lang, message=message, back_url=page_url)
+        updated = dict(answers)
+        if form.value.is_empty:
+            updated.pop(question.code, None)
+        else:
+            updated[question.code] = form.value
+        kept = survey_flow.prune(questions.rules, updated)
+        step = survey_flow.next_step(questions.rules, kept, question.code)
+        _store_preview(request, pk, kept, step, False)
         return redirect(page_url)
-    if action == "submit":
-        missing = survey_flow.first_missing(questions.rules, answers, questions.required)
-        if missing is not None:
-            return redirect(screen.step_url(missing, missing=1))
-        _store_preview(request, pk, answers, None, True)
-        return redirect(page_url)
-    question = questions.by_code.get(request.POST.get("question", ""))
-    if question is None:
-        return _bad_request(request, language=lang, message=_(TAMPERED), back_url=page_url)
-    form = AnswerForm(request.POST, question=question, language=lang)
-    if not form.is_valid():
-        return screen.render(request, question.code, form=form)
-    if not survey_flow.is_reachable(questions.rules, answers, questions.required, question.code):
-        message = _("This question is not part of your survey at this point. Please answer the question shown.")
-        return _bad_request(request, language=lang, message=message, back_url=page_url)
-    updated = dict(answers)
-    if form.value.is_empty:
-        updated.pop(question.code, None)
-    else:
-        updated[question.code] = form.value
-    kept = survey_flow.prune(questions.rules, updated)
-    step = survey_flow.next_step(questions.rules, kept, question.code)
-    _store_preview(request, pk, kept, step, False)
-    return redirect(page_url)

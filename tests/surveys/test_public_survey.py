@@ -63,16 +63,14 @@ def test_it_shows_the_same_404_page_for_unknown_expired_and_cancelled_links(clie
     FollowUp.objects.filter(pk=cancelled.pk).update(status=FollowUp.Status.CANCELLED, closed_at=timezone.now())
 
     pages = [
-        client.get(url("x" * 43)),
-        client.get(url("not-a-token")),
-        client.get(url(expired_token)),
-        client.get(url(cancelled_token)),
+        client.get(url(some_token), HTTP_ACCEPT_LANGUAGE="en")
+        for some_token in ("x" * 43, "not-a-token", expired_token, cancelled_token)
     ]
     assert {page.status_code for page in pages} == {404}
     bodies = {re.sub(r'value="[^"]+"', "", text(page)) for page in pages}
     assert len(bodies) == 1, "every invalid link gets exactly the same page"
     body = bodies.pop()
-    assert "This link does not work (expired or not valid)" in body or "链接无效" in body or "<h1" in body
+    assert "This link does not work (expired or not valid)" in body
     for secret in ("王芳", expired.customer.name, follow_up.campaign.name, "Wallet experience follow-up"):
         assert secret not in body
 
