@@ -68,7 +68,7 @@ from surveys.calendars import HolidayCalendar, calendar_for
 from surveys.history import attempt_histories
 from surveys.models import Campaign, ContactAttempt, FollowUp
 from surveys.policies import ContactPolicy, campaign_preset
-from surveys.tokens import link_token_for_attempt, opt_out_link, verification_code
+from surveys.tokens import link_token_for_attempt, verification_code
 
 logger = logging.getLogger(__name__)
 
@@ -594,7 +594,6 @@ class _Batch:
                             message_id=messaging.invitation_message_id(
                                 attempt_id=attempt.pk, started_at=attempt.started_at
                             ),
-                            unsubscribe_url=opt_out_link(token),
                         )
                 except messaging.SendError as exc:
                     self._failed(follow_up, attempt, exc)

@@ -198,8 +198,8 @@ class Invitation:
     subject: str
     text_body: str
     html_body: str
-    # RFC 8058 one-click target for the List-Unsubscribe header ("" : use the caller's unsubscribe_url).
-    one_click_unsubscribe_url: str = ""
+    # RFC 8058 one-click target for the List-Unsubscribe header.
+    one_click_unsubscribe_url: str
 
 
 @dataclass(frozen=True)
@@ -355,18 +355,17 @@ def invitation_message_id(*, attempt_id: int, started_at: datetime) -> str:
     return f"<invitation-{attempt_id}.{instant}@{domain}>"
 
 
-def send_invitation_email(*, to: str, invitation: Invitation, message_id: str, unsubscribe_url: str = "") -> str:
+def send_invitation_email(*, to: str, invitation: Invitation, message_id: str) -> str:
     """Send through Django's mail framework; return the Message-ID or raise SendError.
 
     The List-Unsubscribe header points at the invitation's one-click opt-out URL (RFC 8058: a mail
-    client's "unsubscribe" button POSTs ``List-Unsubscribe=One-Click`` there, no page to click through);
-    ``unsubscribe_url`` is only used for an Invitation built without one.
+    client's "unsubscribe" button POSTs ``List-Unsubscribe=One-Click`` there, no page to click through).
     """
-    unsubscribe = invitation.one_click_unsubscribe_url or unsubscribe_url
-    headers = {"Message-ID": message_id}
-    if unsubscribe:
-        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    headers = {
+        "Message-ID": message_id,
+        "List-Unsubscribe": f"<{invitation.one_click_unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
     message = EmailMultiAlternatives(
         subject=invitation.subject,
         body=invitation.text_body,

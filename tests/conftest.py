@@ -59,3 +59,15 @@ def customer(db):
 def browser_context_args(browser_context_args):
     # A bank workstation in China: the browser asks for Chinese first.
     return {**browser_context_args, "locale": "zh-CN"}
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_wording():
+    """Managers' message texts and concern words are cached per process; no test sees another's."""
+    from surveys import freetext, messaging
+
+    messaging.forget_edited_wordings()
+    freetext.lexicon_changed()
+    yield
+    messaging.forget_edited_wordings()
+    freetext.lexicon_changed()

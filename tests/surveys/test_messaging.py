@@ -175,12 +175,12 @@ def test_a_5xx_answer_to_the_message_moves_to_the_next_channel(sink, settings, t
 def test_an_unreachable_mail_server_is_a_retryable_error(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # discard: nobody listens
-    invitation = messaging.Invitation("sms", "subject", "text", "<p>html</p>")
+    invitation = messaging.Invitation(
+        "sms", "subject", "text", "<p>html</p>", "https://bank.example/s/x/opt-out/one-click/"
+    )
 
     with pytest.raises(SendError) as error:
-        messaging.send_invitation_email(
-            to="someone@example.com", invitation=invitation, message_id="<x@bank.example>", unsubscribe_url="https://x"
-        )
+        messaging.send_invitation_email(to="someone@example.com", invitation=invitation, message_id="<x@bank.example>")
 
     assert error.value.retryable
 
