@@ -1,7 +1,8 @@
 """A customer answers a web survey: the reads the public pages need, and the services that store answers.
 
 Reads (few, constant-count queries; the public page is benchmarked):
-- ``survey_questions(survey_id)``: the questions with their choices and skip-logic sources, two queries;
+- ``survey_questions(survey)``: the questions with their choices and skip-logic sources, two queries (none
+  for a published survey already loaded by this process: published surveys never change);
 - ``response_for(follow_up_id)`` and ``answers_for(...)``: one query each.
 
 Writes (keyword-only, atomic, each starting with a row lock on the follow-up, so a save and a submit of
@@ -18,6 +19,8 @@ The database keeps one Response per follow-up (OneToOne) whatever the code does.
 from __future__ import annotations
 
 import enum
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,8 +68,33 @@ class SurveyQuestions:
         self.choice_codes: dict[int, str] = {c.pk: c.code for q in questions for c in q.choices.all()}
 
 
+# A published (or archived) survey never changes (surveys/authoring.py makes a new version instead), so its
+# questions are loaded once per process; drafts, which the builder's preview shows, are always read fresh.
+_PUBLISHED_CACHE_SIZE = 32
+_published: OrderedDict[tuple[int, object], SurveyQuestions] = OrderedDict()
+_published_lock = threading.Lock()
+
+
 def survey_questions(survey: Survey) -> SurveyQuestions:
-    """The survey's questions, choices and condition sources: two queries whatever the survey's size."""
+    """The survey's questions, choices and condition sources: two queries whatever the survey's size, none
+    for a published survey this process has loaded already. The questions are shared: read them only."""
+    if survey.status == Survey.Status.DRAFT:
+        return _load_questions(survey)
+    key = (survey.pk, survey.published_at)
+    with _published_lock:
+        cached = _published.get(key)
+        if cached is not None:
+            _published.move_to_end(key)
+            return cached
+    loaded = _load_questions(survey)
+    with _published_lock:
+        _published[key] = loaded
+        while len(_published) > _PUBLISHED_CACHE_SIZE:
+            _published.popitem(last=False)
+    return loaded
+
+
+def _load_questions(survey: Survey) -> SurveyQuestions:
     questions = (
         Question.objects.filter(survey_id=survey.pk)
         .select_related("show_if_question")
@@ -74,6 +102,12 @@ def survey_questions(survey: Survey) -> SurveyQuestions:
         .order_by("position", "id")
     )
     return SurveyQuestions(survey=survey, questions=tuple(questions))
+
+
+def forget_cached_questions() -> None:
+    """Empty this process's cache of published surveys' questions (tests that edit published rows)."""
+    with _published_lock:
+        _published.clear()
 
 
 def response_for(follow_up_id: int) -> Response | None:

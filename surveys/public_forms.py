@@ -11,6 +11,8 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
+from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Language
@@ -119,6 +121,24 @@ class AnswerForm(forms.Form):
                 "max_length": _("Please keep your answer under %(limit_value)d characters (it has %(show_value)d)."),
             },
         )
+
+    @cached_property
+    def aria_attrs(self) -> str:
+        """aria-describedby (help, the scale's end labels or the text hint, errors) and aria-invalid, for every
+        input of the field: built once per page instead of once per radio button."""
+        bound = self["answer"]
+        ids = []
+        if bound.help_text:
+            ids.append(f"{bound.auto_id}_help")
+        if self.question.kind in Question.SCALES:
+            ids.append(f"{bound.auto_id}_ends")
+        elif self.question.kind == Question.Kind.FREE_TEXT:
+            ids.append(f"{bound.auto_id}_hint")
+        invalid = bool(self.is_bound and self.errors.get("answer"))
+        if invalid:
+            ids.append(f"{bound.auto_id}_errors")
+        attrs = f' aria-describedby="{" ".join(ids)}"' if ids else ""
+        return mark_safe(attrs + (' aria-invalid="true"' if invalid else ""))  # noqa: S308 - ids are ours
 
     def clean_answer(self):
         raw = self.cleaned_data.get("answer")

@@ -145,6 +145,6 @@ def test_a_customer_switches_to_english_and_an_unknown_link_reveals_nothing(page
     assert no_sideways_scroll(page)
 
     page.goto(f"{live_server.url}/s/{'x' * 43}/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("此链接无效（已过期或不正确）")
+    expect(page.get_by_role("heading", level=1)).to_have_text("此链接无法使用（已过期或无效）")
     assert no_sideways_scroll(page)
     screenshot(page, "invalid-375")
