@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from surveys import authoring
 from surveys.authoring import ChoiceData, QuestionData
@@ -42,6 +43,13 @@ def choice_question(code, choices=("app", "pos"), **changes) -> QuestionData:
         "choices": tuple(ChoiceData(code=c, label_zh=f"选项{c}", label_en=f"Choice {c}") for c in choices),
     }
     return QuestionData(**{**fields, **changes})
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """Messages are checked in English; the services translate them into the active language."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ def nps_question(draft):
 @pytest.fixture
 def manager_client(client, manager):
     client.force_login(manager)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # messages are checked in English
     return client
 
 
