@@ -340,3 +340,28 @@ def test_the_preview_needs_the_permission(client):
     assert client.get(preview).status_code == 302  # to the login page
     client.force_login(factories.UserFactory(username="nobody", roles=[]))
     assert client.get(preview).status_code == 403
+
+
+def test_free_text_is_escaped_on_the_review(client, link):
+    token, _follow_up = link
+    answer(client, token, "nps", "2")
+    answer(client, token, "wrong", "<script>alert('x')</script>")
+    body = text(client.get(url(token) + "?q=wrong"))
+    assert "<script>alert" not in body and "&lt;script&gt;" in body
+
+
+def test_a_preview_can_be_submitted_and_started_again(client, manager):
+    survey = factories.skip_logic_survey(status="draft", published_at=None)
+    client.force_login(manager)
+    preview = reverse("public:preview", args=[survey.pk, "en"])
+    for question, value in [("nps", "9"), ("failed", "no"), ("worries", None), ("rating", "3"), ("effort", "2")]:
+        data = {"question": question, "action": "next"} | ({"answer": value} if value else {})
+        assert client.post(preview, data).status_code == 302
+    assert client.post(preview, {"question": "comments", "answer": "", "action": "next"}).status_code == 302
+    assert "Check your answers" in text(client.get(preview))
+    assert client.post(preview, {"action": "submit"}).status_code == 302
+    thanks = text(client.get(preview))
+    assert "Thank you for your answers" in thanks and "Preview — answers are not saved" in thanks
+    client.post(preview, {"action": "restart"})
+    assert 'name="question" value="nps"' in text(client.get(preview))
+    assert not Response.objects.exists()
