@@ -150,7 +150,7 @@ class Screen:
                 {
                     "prompt": question.prompt_for(self.language),
                     "answer": _answer_text(question, self.answers.get(code), self.language),
-                    "change_url": self.step_url(code),
+                    "change_url": self.step_url(code, **{"from": REVIEW_PARAM}),
                     "code": code,
                 }
             )
@@ -206,6 +206,14 @@ class LazyAnswers(dict):
     def items(self):
         self._load()
         return super().items()
+
+
+def _after_save(request, screen: Screen) -> str:
+    """Where a saved answer leads: back to the review when the customer came from its "Change" link (the
+    review page sends them on to a newly shown question if the change revealed one), else the next step."""
+    if request.POST.get("from") == REVIEW_PARAM:
+        return screen.step_url(survey_flow.REVIEW)
+    return screen.page_url
 
 
 def _saved_step(questions: SurveyQuestions, response: Response | None) -> str | None:
@@ -278,7 +286,7 @@ def survey(request, token: str):
         except answering.InvalidAnswer as refused:
             form.add_error("answer", refused.message)
             return screen.render(request, question.code, form=form)
-        return redirect(page_url)
+        return redirect(_after_save(request, screen))
 
 
 @never_cache
@@ -412,4 +420,4 @@ def preview(request, pk: int, lang: str):
         kept = survey_flow.prune(questions.rules, updated)
         step = survey_flow.next_step(questions.rules, kept, question.code)
         _store_preview(request, pk, kept, step, False)
-        return redirect(page_url)
+        return redirect(_after_save(request, screen))

@@ -365,3 +365,14 @@ def test_a_preview_can_be_submitted_and_started_again(client, manager):
     client.post(preview, {"action": "restart"})
     assert 'name="question" value="nps"' in text(client.get(preview))
     assert not Response.objects.exists()
+
+
+def test_a_change_from_the_review_returns_to_it_unless_a_new_question_appears(client, link):
+    token, _follow_up = link
+    answer_all(client, token)
+    change = text(client.get(url(token) + "?q=worries&from=review"))
+    assert 'name="from" value="review"' in change
+    saved = answer(client, token, "worries", ["fraud"], **{"from": "review"})
+    assert "Check your answers" in text(client.get(saved["Location"]))
+    saved = answer(client, token, "nps", "3", **{"from": "review"})
+    assert 'name="question" value="wrong"' in text(client.get(saved["Location"]))
