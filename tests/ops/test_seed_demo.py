@@ -16,6 +16,7 @@ from ops import demo_data
 from ops.demo_data import DEMO_PASSWORD, DEMO_STAFF, build_demo_customers, seed_demo
 from surveys.models import Campaign, Case, ContactAttempt, FollowUp, Question, Response, Survey
 from surveys.queries import agent_queue
+from surveys.skip_logic import AnswerValue, visible_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -109,12 +110,25 @@ def test_it_gives_each_role_a_user_who_can_log_in(client, staff):
 def test_it_answers_every_required_question_in_each_submitted_response():
     seed_demo(customers=SMALL)
 
-    responses = Response.objects.prefetch_related("answers")
-    required = set(Question.objects.filter(required=True).values_list("pk", flat=True))
+    responses = Response.objects.prefetch_related("answers__choices")
+    questions = list(Question.objects.select_related("show_if_question").prefetch_related("choices"))
+    rules = [question.as_rule() for question in questions]
     assert responses.count() == FollowUp.objects.filter(status="completed").count() > 0
     for response in responses:
         assert response.status == Response.Status.SUBMITTED
-        assert required <= {answer.question_id for answer in response.answers.all()}
+        answers = {
+            answer.question.code: AnswerValue(
+                number=answer.number,
+                yes_no=answer.yes_no,
+                choices=frozenset(choice.code for choice in answer.choices.all()),
+                text=answer.text,
+            )
+            for answer in response.answers.all()
+        }
+        shown = set(visible_codes(rules, answers))
+        required = {question.code for question in questions if question.required and question.code in shown}
+        # Every question skip logic showed and that needs an answer has one; none that it hid has one.
+        assert required <= set(answers) <= shown
         assert (response.mode == Response.Mode.PHONE) == (response.taken_by_id is not None)
 
 
