@@ -173,14 +173,37 @@ class Saved:
     answers: dict[str, AnswerValue]
 
 
-def _lock_follow_up(follow_up_id: int) -> None:
-    # Every write to a follow-up's response starts here: saves and submits of one follow-up are serialised.
-    list(FollowUp.objects.select_for_update().filter(pk=follow_up_id).values_list("pk", flat=True))
+# Table names come from the models; the id is a parameter.
+_LOCK_SQL = f"SELECT id FROM {FollowUp._meta.db_table} WHERE id = %s"  # noqa: S608
+_RESPONSE_SQL = (
+    f"SELECT id, status, language, current_question_id FROM {Response._meta.db_table} WHERE follow_up_id = %s"  # noqa: S608, E501
+)
 
 
-def _open_response(*, follow_up: FollowUp, language: str, current: Question | None, now: datetime) -> Response:
-    """The follow-up's response, created in progress if there is none (call with the follow-up locked)."""
-    response = response_for(follow_up.pk)
+def _lock_follow_up(follow_up_id: int) -> Response | None:
+    """Lock the follow-up row, then read its response.
+
+    Every write to a follow-up's response starts here: saves and submits of one follow-up are serialised,
+    and what this returns is the response as the lock holder sees it (on SQLite, which has no row locks,
+    writes are serialised by the database file lock instead). Two statements on purpose: a join read in
+    the locking statement would show the response as it was when that statement started, before a
+    concurrent request that held the lock created it (READ COMMITTED re-reads only the locked row).
+    """
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_SQL + lock, [follow_up_id])
+        cursor.execute(_RESPONSE_SQL, [follow_up_id])
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return None
+    # Only these fields are loaded; any other loads from the database on first use.
+    return Response.from_db(connection.alias, ["id", "status", "language", "current_question_id"], row)
+
+
+def _open_response(
+    *, follow_up: FollowUp, response: Response | None, language: str, current: Question | None, now: datetime
+) -> Response:
+    """``response`` (read under the follow-up's lock), or a new one in progress; AlreadySubmitted if submitted."""
     if response is None:
         new = Response(
             follow_up=follow_up,
@@ -228,9 +251,11 @@ def save_answer(
     """
     check_answer(questions=questions, question=question, value=value)
     with transaction.atomic():
-        _lock_follow_up(follow_up.pk)
-        response = _open_response(follow_up=follow_up, language=language, current=question, now=now)
-        answers, answer_ids = _stored_answers(response.pk, questions)
+        response = _lock_follow_up(follow_up.pk)
+        if response is not None and response.status == Response.Status.SUBMITTED:
+            raise AlreadySubmitted
+        # A response created by this save has no answers yet: no need to read them.
+        answers, answer_ids = _stored_answers(response.pk, questions) if response is not None else ({}, {})
         if not survey_flow.is_reachable(questions.rules, answers, questions.required, question.code):
             raise QuestionNotAvailable(
                 _("This question is not part of your survey at this point. Please answer the question shown.")
@@ -241,18 +266,23 @@ def save_answer(
         else:
             updated[question.code] = value
         kept = survey_flow.prune(questions.rules, updated)
-        removed = [questions.by_code[code].pk for code in answers if code not in kept]
-        if removed:
-            Answer.objects.filter(response=response, question_id__in=removed).delete()
-        if not value.is_empty:
-            _write_answer(response=response, question=question, value=value, answer_id=answer_ids.get(question.code))
         step = survey_flow.next_step(questions.rules, kept, question.code)
         next_question = questions.by_code[step] if step is not None else None
-        Response.objects.filter(pk=response.pk).update(
-            current_question=next_question, language=language, updated_at=now
-        )
-        response.current_question = next_question
-        response.language = language
+        if response is None:
+            # The first answer creates the response, already pointing at the next step.
+            response = _open_response(
+                follow_up=follow_up, response=None, language=language, current=next_question, now=now
+            )
+        else:
+            removed = [questions.by_code[code].pk for code in answers if code not in kept]
+            if removed:
+                Answer.objects.filter(response=response, question_id__in=removed).delete()
+            Response.objects.filter(pk=response.pk).update(
+                current_question=next_question, language=language, updated_at=now
+            )
+            response.current_question, response.language = next_question, language
+        if not value.is_empty:
+            _write_answer(response=response, question=question, value=value, answer_id=answer_ids.get(question.code))
     return Saved(response=response, next_step=step, answers=kept)
 
 
@@ -286,9 +316,9 @@ def _write_answer(*, response: Response, question: Question, value: AnswerValue,
 def choose_language(*, follow_up: FollowUp, questions: SurveyQuestions, language: str, now: datetime) -> Response:
     """The customer picks the survey's language: remembered on their response (created if needed)."""
     with transaction.atomic():
-        _lock_follow_up(follow_up.pk)
+        locked = _lock_follow_up(follow_up.pk)
         first = questions.questions[0] if questions.questions else None
-        response = _open_response(follow_up=follow_up, language=language, current=first, now=now)
+        response = _open_response(follow_up=follow_up, response=locked, language=language, current=first, now=now)
         if response.language != language:
             Response.objects.filter(pk=response.pk).update(language=language, updated_at=now)
             response.language = language
@@ -317,8 +347,7 @@ def submit_response(*, follow_up: FollowUp, questions: SurveyQuestions, language
     5. The follow-up is COMPLETED, its dispatcher claim cleared.
     """
     with transaction.atomic():
-        _lock_follow_up(follow_up.pk)
-        response = response_for(follow_up.pk)
+        response = _lock_follow_up(follow_up.pk)
         if response is not None and response.status == Response.Status.SUBMITTED:
             return SubmitOutcome(SubmitStatus.ALREADY_SUBMITTED)
         answers = answers_for(response.pk if response else None, questions)
@@ -326,7 +355,7 @@ def submit_response(*, follow_up: FollowUp, questions: SurveyQuestions, language
         if missing is not None:
             return SubmitOutcome(SubmitStatus.MISSING, missing=missing)
         if response is None:  # a survey with nothing required, submitted without a single answer
-            response = _open_response(follow_up=follow_up, language=language, current=None, now=now)
+            response = _open_response(follow_up=follow_up, response=None, language=language, current=None, now=now)
         updated = Response.objects.filter(pk=response.pk, status=Response.Status.IN_PROGRESS).update(
             status=Response.Status.SUBMITTED, submitted_at=now, current_question=None, updated_at=now
         )

@@ -14,8 +14,12 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from surveys.models import ContactAttempt, FollowUp, Response
+from django.db import connection
+
+from accounts.models import Customer
+from surveys.models import Campaign, ContactAttempt, FollowUp, Response, Survey
 from surveys.tokens import hash_token
 
 # Dispatcher tokens are 43 URL-safe characters, random ones 43 too; anything far off is not ours.
@@ -39,23 +43,88 @@ class Link:
     state: LinkState
     follow_up: FollowUp | None = None
     attempt: ContactAttempt | None = None
+    # The follow-up's response, if the customer has started one (loaded with the link, for the survey page).
+    response: Response | None = None
+
+
+# What a survey page needs, read in one query (the page's hottest path: every GET and POST starts here).
+# Customer and campaign are partly loaded; their other fields load on first use (Django's deferred fields).
+_CUSTOMER_FIELDS = ("id", "language", "time_zone")
+_CAMPAIGN_FIELDS = ("id", "name", "survey_id")
+_MODELS = (
+    ("a", ContactAttempt, None),
+    ("f", FollowUp, None),
+    ("c", Customer, _CUSTOMER_FIELDS),
+    ("cp", Campaign, _CAMPAIGN_FIELDS),
+    ("s", Survey, None),
+    ("r", Response, None),
+)
+
+
+@cache
+def _query() -> tuple[str, tuple]:
+    """The SQL and, per model, the attribute names its columns fill (in order) with their converters
+    (what the ORM applies to raw values, e.g. SQLite's datetimes made aware)."""
+    columns, layout = [], []
+    for alias, model, wanted in _MODELS:
+        fields = [f for f in model._meta.concrete_fields if wanted is None or f.attname in wanted]
+        columns += [f"{alias}.{connection.ops.quote_name(f.column)}" for f in fields]
+        converters = []
+        for index, field in enumerate(fields):
+            expression = field.get_col(alias)
+            found = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
+            if found:
+                converters.append((index, expression, found))
+        layout.append((model, tuple(f.attname for f in fields), tuple(converters)))
+    table = {model: connection.ops.quote_name(model._meta.db_table) for _alias, model, _wanted in _MODELS}
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {table[ContactAttempt]} a "  # noqa: S608 - names from the models
+        f"JOIN {table[FollowUp]} f ON f.id = a.follow_up_id "
+        f"JOIN {table[Customer]} c ON c.id = f.customer_id "
+        f"JOIN {table[Campaign]} cp ON cp.id = f.campaign_id "
+        f"JOIN {table[Survey]} s ON s.id = cp.survey_id "
+        f"LEFT JOIN {table[Response]} r ON r.follow_up_id = f.id "
+        "WHERE a.link_token_hash = %s"
+    )
+    return sql, tuple(layout)
+
+
+def _load(token_hash: str) -> tuple[ContactAttempt, Response | None] | None:
+    sql, layout = _query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    instances, offset = [], 0
+    for model, attnames, converters in layout:
+        values = list(row[offset : offset + len(attnames)])
+        offset += len(attnames)
+        for index, expression, functions in converters:
+            for function in functions:
+                values[index] = function(values[index], expression, connection)
+        instances.append(model.from_db(connection.alias, attnames, values))
+    attempt, follow_up, customer, campaign, survey, response = instances
+    campaign.survey = survey
+    follow_up.customer, follow_up.campaign = customer, campaign
+    attempt.follow_up = follow_up
+    if response.pk is None:  # LEFT JOIN: no response yet
+        return attempt, None
+    response.follow_up = follow_up
+    return attempt, response
 
 
 def resolve_link(token: str, *, now: datetime) -> Link:
-    """The follow-up behind ``token`` (with customer, campaign and survey loaded) and what it allows."""
+    """The follow-up behind ``token`` (customer, campaign and survey loaded), its response, and what it allows."""
     if not _TOKEN_SHAPE.fullmatch(token or ""):
         return Link(LinkState.INVALID)
-    attempt = (
-        ContactAttempt.objects.select_related("follow_up__customer", "follow_up__campaign__survey")
-        .filter(link_token_hash=hash_token(token))
-        .first()
-    )
-    if attempt is None:
+    found = _load(hash_token(token))
+    if found is None:
         return Link(LinkState.INVALID)
+    attempt, response = found
     follow_up = attempt.follow_up
-    submitted = Response.objects.filter(follow_up=follow_up, status=Response.Status.SUBMITTED).exists()
-    if submitted:
-        return Link(LinkState.ANSWERED, follow_up, attempt)
+    if response is not None and response.status == Response.Status.SUBMITTED:
+        return Link(LinkState.ANSWERED, follow_up, attempt, response)
     if follow_up.expires_at is None or follow_up.expires_at <= now or follow_up.status in _DEAD_STATUSES:
         return Link(LinkState.INVALID)
-    return Link(LinkState.OPEN, follow_up, attempt)
+    return Link(LinkState.OPEN, follow_up, attempt, response)

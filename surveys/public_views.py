@@ -11,7 +11,8 @@ that question may be answered now, else from where the customer stopped (``Respo
 The preview (``/s/preview/<pk>/<lang>/``) uses the same templates and flow with the answers kept in the
 manager's session, never in a Response.
 
-Query budget (benchmarked): GET = link (2) + response (1) + questions and choices (2) + answers (1).
+Query budget (benchmarked): GET = link with its response (1) + answers (1, once a response exists); a
+published survey's questions are cached per process (surveys/answering.py).
 """
 
 from __future__ import annotations
@@ -238,7 +239,7 @@ def survey(request, token: str):
     if link.state is LinkState.ANSWERED:
         return _answered_page(request, follow_up.customer.language)
     questions = answering.survey_questions(follow_up.campaign.survey)
-    response = answering.response_for(follow_up.pk)
+    response = link.response  # read with the link; the services re-read it under a lock before writing
     language = response.language if response else follow_up.customer.language
     page_url = reverse("public:survey", args=[token])
     screen = Screen(
@@ -323,10 +324,7 @@ def thanks(request, token: str):
     link = resolve_link(token, now=timezone.now())
     if link.state is not LinkState.ANSWERED:
         return _invalid_page(request)
-    language = (
-        Response.objects.filter(follow_up_id=link.follow_up.pk).values_list("language", flat=True).first()
-        or link.follow_up.customer.language
-    )
+    language = link.response.language if link.response else link.follow_up.customer.language
     with translation.override(language):
         return render(request, "surveys/public/thanks.html", {})
 
