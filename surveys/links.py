@@ -14,12 +14,12 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from django.db import connection
 
 from accounts.models import Customer
-from surveys.models import Campaign, ContactAttempt, FollowUp, Response, Survey
+from surveys.models import Campaign, ContactAttempt, FollowUp, Response
 from surveys.tokens import hash_token
 
 # Dispatcher tokens are 43 URL-safe characters, random ones 43 too; anything far off is not ours.
@@ -48,15 +48,12 @@ class Link:
 
 
 # What a survey page needs, read in one query (the page's hottest path: every GET and POST starts here).
-# Customer and campaign are partly loaded; their other fields load on first use (Django's deferred fields).
+# The customer is partly loaded; its other fields load on first use (Django's deferred fields).
 _CUSTOMER_FIELDS = ("id", "language", "time_zone")
-_CAMPAIGN_FIELDS = ("id", "name", "survey_id")
 _MODELS = (
     ("a", ContactAttempt, None),
     ("f", FollowUp, None),
     ("c", Customer, _CUSTOMER_FIELDS),
-    ("cp", Campaign, _CAMPAIGN_FIELDS),
-    ("s", Survey, None),
     ("r", Response, None),
 )
 
@@ -81,12 +78,26 @@ def _query() -> tuple[str, tuple]:
         f"SELECT {', '.join(columns)} FROM {table[ContactAttempt]} a "  # noqa: S608 - names from the models
         f"JOIN {table[FollowUp]} f ON f.id = a.follow_up_id "
         f"JOIN {table[Customer]} c ON c.id = f.customer_id "
-        f"JOIN {table[Campaign]} cp ON cp.id = f.campaign_id "
-        f"JOIN {table[Survey]} s ON s.id = cp.survey_id "
         f"LEFT JOIN {table[Response]} r ON r.follow_up_id = f.id "
         "WHERE a.link_token_hash = %s"
     )
     return sql, tuple(layout)
+
+
+@lru_cache(maxsize=256)
+def _campaign(campaign_id: int) -> Campaign:
+    """A launched campaign with its survey, loaded once per process and shared: read it, never change it.
+
+    Safe to keep: only a draft campaign can be edited (surveys/campaign_views.py) and a draft has no
+    follow-ups, so no link leads to one; a campaign's survey is published, and a published survey is
+    never edited in place (surveys/authoring.py makes a new version).
+    """
+    return Campaign.objects.select_related("survey").only("id", "name", "status", "survey").get(pk=campaign_id)
+
+
+def forget_cached_campaigns() -> None:
+    """Empty this process's campaign cache (tests, whose rolled-back databases reuse ids)."""
+    _campaign.cache_clear()
 
 
 def _load(token_hash: str) -> tuple[ContactAttempt, Response | None] | None:
@@ -104,9 +115,8 @@ def _load(token_hash: str) -> tuple[ContactAttempt, Response | None] | None:
             for function in functions:
                 values[index] = function(values[index], expression, connection)
         instances.append(model.from_db(connection.alias, attnames, values))
-    attempt, follow_up, customer, campaign, survey, response = instances
-    campaign.survey = survey
-    follow_up.customer, follow_up.campaign = customer, campaign
+    attempt, follow_up, customer, response = instances
+    follow_up.customer, follow_up.campaign = customer, _campaign(follow_up.campaign_id)
     attempt.follow_up = follow_up
     if response.pk is None:  # LEFT JOIN: no response yet
         return attempt, None

@@ -8,9 +8,13 @@ on the field, never an exception. Rendered by crispy forms with this app's field
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
+from crispy_forms.utils import render_crispy_form
 from django import forms
+from django.utils import translation
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -167,3 +171,25 @@ class AnswerForm(forms.Form):
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=Language.choices)
+
+
+@lru_cache(maxsize=4096)
+def _rendered(question: Question, language: str, stored: AnswerValue | None) -> str:
+    with translation.override(language):
+        return render_crispy_form(AnswerForm(question=question, language=language, stored=stored))
+
+
+def unbound_form_html(question: Question, language: str, stored: AnswerValue | None) -> str:
+    """The HTML of a question's form before the customer posts it, for a question of a PUBLISHED survey.
+
+    Published questions never change (surveys/authoring.py makes a new version instead), so the HTML of
+    (question, language, stored answer) is rendered once per process: rendering eleven radio buttons
+    through the form and crispy templates is most of a survey page's time. Forms with errors, and
+    drafts in the preview, are rendered each time.
+    """
+    return _rendered(question, language, stored)
+
+
+def forget_rendered_forms() -> None:
+    """Empty this process's cache of rendered forms (tests, whose rolled-back databases reuse ids)."""
+    _rendered.cache_clear()

@@ -35,7 +35,7 @@ from surveys import answering, survey_flow
 from surveys.answering import SubmitStatus, SurveyQuestions
 from surveys.links import LinkState, resolve_link
 from surveys.models import Question, Response, Survey
-from surveys.public_forms import AnswerForm, LanguageForm
+from surveys.public_forms import AnswerForm, LanguageForm, unbound_form_html
 from surveys.skip_logic import AnswerValue, visible_codes
 
 REVIEW_PARAM = "review"
@@ -128,7 +128,9 @@ class Screen:
             context["can_submit"] = survey_flow.first_missing(rules, answers, self.questions.required) is None
             return context
         question = self.questions.by_code[step]
-        if form is None:
+        if form is None and self.questions.survey.status != Survey.Status.DRAFT:
+            context["form_html"] = unbound_form_html(question, self.language, answers.get(step))
+        elif form is None:
             form = AnswerForm(question=question, language=self.language, stored=answers.get(step))
         visible = survey_flow.progress(rules, answers, step)
         context.update(

@@ -62,12 +62,18 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture(autouse=True)
-def _forget_cached_wording():
-    """Managers' message texts and concern words are cached per process; no test sees another's."""
-    from surveys import freetext, messaging
+def _forget_process_caches():
+    """What the app caches per process (message texts, concern words, published surveys and launched
+    campaigns, rendered question forms) is keyed by ids, which a rolled-back test database reuses."""
+    from surveys import answering, freetext, links, messaging, public_forms
 
-    messaging.forget_edited_wordings()
-    freetext.lexicon_changed()
+    def forget():
+        messaging.forget_edited_wordings()
+        freetext.lexicon_changed()
+        answering.forget_cached_questions()
+        links.forget_cached_campaigns()
+        public_forms.forget_rendered_forms()
+
+    forget()
     yield
-    messaging.forget_edited_wordings()
-    freetext.lexicon_changed()
+    forget()
