@@ -17,10 +17,15 @@ published survey's questions are cached per process (surveys/answering.py).
 
 from __future__ import annotations
 
+import secrets
+import threading
+from collections import OrderedDict
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -79,7 +84,9 @@ class Screen:
         preview: bool = False,
         language_action: str = "",
         language_links: dict[str, str] | None = None,
+        token: str = "",
     ) -> None:
+        self.token = token  # the customer's link token; empty in the preview
         self.questions = questions
         self.answers = answers
         self.language = language
@@ -87,6 +94,17 @@ class Screen:
         self.preview = preview
         self.language_action = language_action
         self.language_links = language_links or {}
+
+    def with_token(self, token: str) -> Screen:
+        """The same screen for another token (its URLs are the only place a screen shows the token)."""
+        return Screen(
+            questions=self.questions,
+            answers=self.answers,
+            language=self.language,
+            page_url=reverse("public:survey", args=[token]),
+            language_action=reverse("public:language", args=[token]),
+            token=token,
+        )
 
     def step_url(self, step: str | None, **extra) -> str:
         query = {"q": REVIEW_PARAM if step is survey_flow.REVIEW else step, **extra}
@@ -106,6 +124,9 @@ class Screen:
     def render(
         self, request, step: str | None, *, form: AnswerForm | None = None, notice: str = "", status: int = 200
     ) -> HttpResponse:
+        key = _screen_key(self, request, step) if form is None and not notice and status == 200 else None
+        if key is not None:
+            return _cached_screen(self, request, step, key)
         with translation.override(self.language):
             context = self._context(step, form=form, notice=notice)
             template = "surveys/public/review.html" if step is survey_flow.REVIEW else "surveys/public/question.html"
@@ -158,6 +179,70 @@ class Screen:
                 }
             )
         return rows
+
+
+# --- Question screens rendered once per process ---------------------------------------------------------
+#
+# A question screen of a published survey is the same page for every customer at the same point: same
+# question, language, stored answer, progress and Back target. Only two things differ per request, the
+# link token (in the page's URLs) and the CSRF token; the screen is rendered once with a placeholder
+# for each and the placeholders are replaced per request. Review pages (which list a customer's
+# answers), pages with errors or notices, and the preview are never cached.
+
+_SLOT = secrets.token_hex(12)  # letters and digits: passes through escaping and URLs unchanged
+TOKEN_SLOT, CSRF_SLOT = f"t{_SLOT}", f"c{_SLOT}"
+_SCREENS_MAX = 2048
+_screens: OrderedDict[tuple, str] = OrderedDict()
+_screens_lock = threading.Lock()
+
+
+def _screen_key(screen: Screen, request, step: str | None) -> tuple | None:
+    """Everything a question screen's HTML depends on, or None when it must be rendered each time."""
+    survey = screen.questions.survey
+    if not screen.token or screen.preview or step in (survey_flow.REVIEW, None):
+        return None
+    if survey.status == Survey.Status.DRAFT:
+        return None
+    asked = request.GET.get("q", "")  # echoed by the language switch: only known values are cached
+    if asked and asked != REVIEW_PARAM and asked not in screen.questions.by_code:
+        return None
+    rules, answers = screen.questions.rules, screen.answers
+    progress = survey_flow.progress(rules, answers, step)
+    from_review = REVIEW_PARAM in (request.GET.get("from"), request.POST.get("from"))
+    return (
+        survey.pk,
+        survey.published_at,
+        screen.language,
+        step,
+        answers.get(step),
+        (progress.number, progress.total),
+        survey_flow.previous_step(rules, answers, step),
+        asked,
+        from_review,
+    )
+
+
+def _cached_screen(screen: Screen, request, step: str, key: tuple) -> HttpResponse:
+    with _screens_lock:
+        html = _screens.get(key)
+        if html is not None:
+            _screens.move_to_end(key)
+    if html is None:
+        with translation.override(screen.language):
+            context = screen.with_token(TOKEN_SLOT)._context(step, form=None, notice="")
+            context["csrf_token"] = CSRF_SLOT
+            html = render_to_string("surveys/public/question.html", context, request)
+        with _screens_lock:
+            _screens[key] = html
+            while len(_screens) > _SCREENS_MAX:
+                _screens.popitem(last=False)
+    return HttpResponse(html.replace(TOKEN_SLOT, screen.token).replace(CSRF_SLOT, get_token(request)))
+
+
+def forget_rendered_screens() -> None:
+    """Empty this process's cache of question screens (tests, whose rolled-back databases reuse ids)."""
+    with _screens_lock:
+        _screens.clear()
 
 
 def _answer_text(question: Question, value: AnswerValue | None, language: str) -> str:
@@ -250,6 +335,7 @@ def survey(request, token: str):
         language=language,
         page_url=page_url,
         language_action=reverse("public:language", args=[token]),
+        token=token,
     )
     # Everything a person reads, messages from the form and the services included, in the survey's language.
     with translation.override(language):

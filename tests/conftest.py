@@ -65,7 +65,7 @@ def browser_context_args(browser_context_args):
 def _forget_process_caches():
     """What the app caches per process (message texts, concern words, published surveys and launched
     campaigns, rendered question forms) is keyed by ids, which a rolled-back test database reuses."""
-    from surveys import answering, freetext, links, messaging, public_forms
+    from surveys import answering, freetext, links, messaging, public_forms, public_views
 
     def forget():
         messaging.forget_edited_wordings()
@@ -73,6 +73,7 @@ def _forget_process_caches():
         answering.forget_cached_questions()
         links.forget_cached_campaigns()
         public_forms.forget_rendered_forms()
+        public_views.forget_rendered_screens()
 
     forget()
     yield

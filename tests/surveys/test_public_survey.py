@@ -376,3 +376,35 @@ def test_a_change_from_the_review_returns_to_it_unless_a_new_question_appears(cl
     assert "Check your answers" in text(client.get(saved["Location"]))
     saved = answer(client, token, "nps", "3", **{"from": "review"})
     assert 'name="question" value="wrong"' in text(client.get(saved["Location"]))
+
+
+# --- Screens rendered once per process ------------------------------------------------------------------
+
+
+def test_a_screen_served_from_the_cache_carries_each_customers_own_link_and_a_working_csrf_token(survey):
+    from django.test import Client
+
+    first_token, _first = factories.survey_link(survey=survey, customer=factories.CustomerFactory(language="en"))
+    second_token, second = factories.survey_link(survey=survey, customer=factories.CustomerFactory(language="en"))
+    first_page = text(Client().get(url(first_token)))
+    browser = Client(enforce_csrf_checks=True)
+    second_page = text(browser.get(url(second_token)))  # the same screen: from the cache
+
+    assert first_token in first_page and second_token not in first_page
+    assert second_token in second_page and first_token not in second_page
+    assert first_page.replace(first_token, "T") != second_page.replace(second_token, "T")  # own CSRF tokens
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', second_page).group(1)
+    posted = browser.post(url(second_token), {"csrfmiddlewaretoken": csrf, "question": "nps", "answer": "9"})
+    assert posted.status_code == 302
+    assert Response.objects.get(follow_up=second).answers.get().number == 9
+
+
+def test_a_cached_screen_shows_the_answer_the_customer_gave(client, link):
+    token, _follow_up = link
+    answer(client, token, "nps", "9")
+    answer(client, token, "failed", "no")
+
+    back = text(client.get(url(token) + "?q=nps"))
+
+    assert re.search(r'<input type="radio" class="btn-check" name="answer" id="[^"]+" value="9" checked', back)
+    assert len(re.findall(r" checked", back)) == 1
