@@ -1,0 +1,423 @@
+"""Benchmark: the public survey page, GET and POST, under gunicorn on PostgreSQL, beside a trivial view.
+
+    .venv/bin/python bench/survey_http.py [--repeat 3] [--seconds 15] [--connections 32] [--links 5000]
+
+Targets (issue 4, DESIGN.md): survey GET ≥ ¼ and POST ≥ 1⁄10 of the trivial view's requests per second
+on the same server in the same run; p99 ≤ 150 ms at 32 concurrent clients; no errors.
+
+Setup: a database of its own (created and migrated if missing), the starter survey, one running campaign
+and ``--links`` invited customers, each with a personal link. gunicorn with 2 sync workers and
+production settings (DEBUG off, cached templates) plus one trivial view (bench/benchsite.py). The load
+comes from wrk (Debian: ``apt-get install -y wrk``) on 127.0.0.1, rotating over the links:
+
+- trivial: GET /bench/trivial/ (the same middleware as every page);
+- survey GET: the first question of a customer's survey;
+- survey POST: answering that question (the answer is validated and stored; the first POST of a link
+  creates its response), then the redirect to the next question (not followed).
+
+Then, in one process, the query count and a profile of one GET and one POST, to show where the time goes.
+Medians of the repeats are written to docs/benchmarks/survey.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.common import create_database_if_missing  # noqa: E402
+from bench.common import machine as bench_machine  # noqa: E402
+
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/wallet_bench_survey"
+PORT = 8765
+CSRF_SECRET = "b" * 32  # Django accepts the unmasked secret as the form token too
+GET_SHARE, POST_SHARE, P99_MS = 0.25, 0.10, 150.0
+
+
+def _environment(database_url: str, work: Path) -> dict[str, str]:
+    env = {
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "bench.benchsite",
+        "DEBUG": "0",
+        "SECRET_KEY": "benchmark-only-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": "https://bench.invalid",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"),
+        "LOG_LEVEL": "WARNING",
+        "VAR_DIR": str(work / "var"),
+        "PYTHONPATH": str(ROOT),
+    }
+    os.environ.update(env)
+    (work / "var").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+# --- Data ---------------------------------------------------------------------------------------------
+
+
+def _fill(links: int) -> tuple[list[str], object]:
+    """A running campaign of the starter survey with ``links`` invited customers; their tokens."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import Customer
+    from surveys.models import Campaign, ContactAttempt, FollowUp, Survey
+    from surveys.tokens import new_link_token
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE surveys_answer, surveys_response, surveys_contactattempt, surveys_followup, "
+            "surveys_campaign, accounts_customer CASCADE"
+        )
+    now = timezone.now()
+    survey = Survey.objects.filter(key="wallet-follow-up", status=Survey.Status.PUBLISHED).order_by("-version").first()
+    if survey is None:
+        raise SystemExit("the starter survey (key wallet-follow-up) is missing: did the migrations run?")
+    campaign = Campaign.objects.create(slug="bench", name="Bench", survey=survey, channels=["sms"])
+    customers = Customer.objects.bulk_create(
+        (
+            Customer(
+                bank_reference=f"S{index:09d}",
+                name=f"客户{index}",
+                phone=f"+86136{index:08d}",
+                language="zh-hans" if index % 3 else "en",
+            )
+            for index in range(links)
+        ),
+        batch_size=5000,
+    )
+    follow_ups = FollowUp.objects.bulk_create(
+        (
+            FollowUp(
+                campaign=campaign,
+                customer=customer,
+                channel="sms",
+                status=FollowUp.Status.INVITED,
+                attempts=1,
+                expires_at=now + timedelta(days=14),
+            )
+            for customer in customers
+        ),
+        batch_size=5000,
+    )
+    tokens, attempts = [], []
+    for follow_up in follow_ups:
+        token, token_hash = new_link_token()
+        tokens.append(token)
+        attempts.append(
+            ContactAttempt(
+                follow_up=follow_up,
+                number=1,
+                channel="sms",
+                started_at=now - timedelta(hours=1),
+                outcome=ContactAttempt.Outcome.SENT,
+                link_token_hash=token_hash,
+            )
+        )
+    ContactAttempt.objects.bulk_create(attempts, batch_size=5000)
+    return tokens, survey
+
+
+def _first_answer(survey) -> dict[str, str]:
+    """The form fields of a valid answer to the survey's first question, as its page posts them."""
+    first = survey.questions.order_by("position", "id").first()
+    choice = first.choices.order_by("position", "id").first()
+    value = {"yes_no": "no", "nps": "8", "rating": "4", "ces": "5", "free_text": "很好用 works fine"}.get(first.kind)
+    return {"question": first.code, "answer": value or choice.code}
+
+
+# --- Load ---------------------------------------------------------------------------------------------
+
+_LUA = r"""
+local lines = {}
+for line in io.lines(os.getenv("BENCH_REQUESTS")) do lines[#lines + 1] = line end
+local method = os.getenv("BENCH_METHOD")
+local index = 0
+local headers = {["Cookie"] = "csrftoken=" .. os.getenv("BENCH_CSRF"),
+                 ["Content-Type"] = "application/x-www-form-urlencoded"}
+request = function()
+  index = index + 1
+  local line = lines[(index % #lines) + 1]
+  local tab = string.find(line, "\t")
+  if method == "POST" then
+    return wrk.format("POST", string.sub(line, 1, tab - 1), headers, string.sub(line, tab + 1))
+  end
+  return wrk.format("GET", line)
+end
+"""
+
+
+def _wrk(work: Path, name: str, method: str, lines: list[str], seconds: int, connections: int) -> dict:
+    requests = work / f"{name}.txt"
+    requests.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    script = work / "rotate.lua"
+    script.write_text(_LUA, encoding="utf-8")
+    env = {**os.environ, "BENCH_REQUESTS": str(requests), "BENCH_METHOD": method, "BENCH_CSRF": CSRF_SECRET}
+    command = [
+        "wrk", "--latency", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+        "-s", str(script), f"http://127.0.0.1:{PORT}",
+    ]  # fmt: skip
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    return _parse_wrk(output)
+
+
+def _milliseconds(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
+
+
+def _parse_wrk(output: str) -> dict:
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}
+    for percentile in ("50", "90", "99"):
+        result[f"p{percentile}"] = _milliseconds(re.search(rf"^\s+{percentile}%\s+(\S+)", output, re.M).group(1))
+    result["requests"] = int(re.search(r"(\d+) requests in", output).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    result["errors"] = (int(bad.group(1)) if bad else 0) + (sum(map(int, socket.groups())) if socket else 0)
+    return result
+
+
+# --- gunicorn -----------------------------------------------------------------------------------------
+
+
+def _start_gunicorn(work: Path) -> subprocess.Popen:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = (work / "gunicorn.log").open("w")
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+        [str(gunicorn), "wallet_followup.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{PORT}", "--backlog", "2048"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/bench/trivial/", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.3)
+    _stop(server)
+    raise SystemExit(f"gunicorn did not start; see {work / 'gunicorn.log'}")
+
+
+def _stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+# --- Where the time goes ------------------------------------------------------------------------------
+
+
+def _profile(token: str, fields: dict[str, str]) -> dict:
+    """Queries and the top functions of one GET and one POST, in this process (the test client)."""
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    path = f"/s/{token}/"
+    result = {}
+    for name, call in (("GET", lambda: client.get(path)), ("POST", lambda: client.post(path, fields))):
+        call()  # warm: templates compiled, connection open
+        queries = []
+
+        def record(execute, sql, params, many, context, queries=queries):
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            response = call()
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for _ in range(50):
+            call()
+        profiler.disable()
+        elapsed = (time.perf_counter() - started) / 50 * 1000
+        stream = io.StringIO()
+        pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(18)
+        result[name] = {
+            "status": response.status_code,
+            "queries": [" ".join(sql.split())[:160] for sql in queries],
+            "ms": elapsed,
+            "profile": stream.getvalue(),
+        }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--links", type=int, default=5000)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks" / "survey.md"))
+    args = parser.parse_args()
+    if not args.database_url.startswith("postgres"):
+        raise SystemExit("the benchmark runs on PostgreSQL")
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+
+    work = Path(tempfile.mkdtemp(prefix="bench-survey-"))
+    _environment(args.database_url, work)
+    create_database_if_missing(args.database_url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # production serves hashed names
+    tokens, survey = _fill(args.links)
+    fields = {**_first_answer(survey), "csrfmiddlewaretoken": CSRF_SECRET}
+    body = urllib.parse.urlencode(fields)
+    gets = [f"/s/{token}/" for token in tokens]
+    posts = [f"/s/{token}/\t{body}" for token in tokens]
+
+    server = _start_gunicorn(work)
+    runs: dict[str, list[dict]] = {"trivial": [], "get": [], "post": []}
+    try:
+        for name, method, lines in (("trivial", "GET", ["/bench/trivial/"]), ("get", "GET", gets)):
+            _wrk(work, name, method, lines, 3, args.connections)  # warm-up: imports, templates, connections
+        for repeat in range(1, args.repeat + 1):
+            for name, method, lines in (
+                ("trivial", "GET", ["/bench/trivial/"]),
+                ("get", "GET", gets),
+                ("post", "POST", posts),
+            ):
+                runs[name].append(_wrk(work, name, method, lines, args.seconds, args.connections))
+            print(
+                f"repeat {repeat}: "
+                + ", ".join(f"{name} {r[-1]['rps']:.0f} req/s p99 {r[-1]['p99']:.0f} ms" for name, r in runs.items()),
+                flush=True,
+            )
+    finally:
+        _stop(server)
+
+    from surveys.models import Response
+
+    responses = Response.objects.filter(follow_up__campaign__slug="bench").count()
+    profile = _profile(tokens[-1], fields)
+    median = {
+        name: {key: statistics.median(r[key] for r in results) for key in ("rps", "p50", "p90", "p99")}
+        for name, results in runs.items()
+    }
+    errors = {name: sum(r["errors"] for r in results) for name, results in runs.items()}
+    _write_report(args, runs, median, errors, responses, profile, bench_machine(), Path(args.output))
+
+
+def _write_report(args, runs, median, errors, responses, profile, machine, output: Path) -> None:
+    trivial = median["trivial"]["rps"]
+    get_share, post_share = median["get"]["rps"] / trivial, median["post"]["rps"] / trivial
+    checks = [
+        (f"GET ≥ {GET_SHARE:.0%} of the trivial view", get_share >= GET_SHARE, f"{get_share:.0%}"),
+        (f"POST ≥ {POST_SHARE:.0%} of the trivial view", post_share >= POST_SHARE, f"{post_share:.0%}"),
+        (
+            f"p99 ≤ {P99_MS:.0f} ms at {args.connections} clients (GET, POST)",
+            max(median["get"]["p99"], median["post"]["p99"]) <= P99_MS,
+            f"{median['get']['p99']:.0f} ms, {median['post']['p99']:.0f} ms",
+        ),
+        ("no errors", not any(errors.values()), ", ".join(f"{k} {v}" for k, v in errors.items())),
+    ]
+    rows = "\n".join(
+        f"| {label} | {m['rps']:,.0f} | {m['rps'] / trivial:.0%} | {m['p50']:.1f} | {m['p90']:.1f} | {m['p99']:.1f} |"
+        for label, m in (
+            ("trivial view (reference)", median["trivial"]),
+            ("survey GET", median["get"]),
+            ("survey POST (answer)", median["post"]),
+        )
+    )
+    every = "\n".join(
+        f"- {name}: " + ", ".join(f"{r['rps']:,.0f} req/s (p99 {r['p99']:.0f} ms)" for r in results)
+        for name, results in runs.items()
+    )
+    queries = "\n".join(
+        f"- **{name}** (HTTP {p['status']}, {p['ms']:.1f} ms in-process): {len(p['queries'])} queries\n"
+        + "\n".join(f"  - `{sql}`" for sql in p["queries"])
+        for name, p in profile.items()
+    )
+    command = " ".join(["bench/survey_http.py", *sys.argv[1:]])
+    report = f"""# Survey page benchmark
+
+Run `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.
+
+Targets (issue 4, DESIGN.md): survey **GET ≥ ¼** and **POST ≥ 1⁄10** of the requests per second of a
+trivial Django view on the same server in the same run, **p99 ≤ 150 ms at 32 concurrent clients**, zero
+errors.
+
+## Machine
+
+| | |
+|---|---|
+| CPU | {machine["cpu"]} |
+| memory | {machine["memory"]} |
+| PostgreSQL | {machine["postgresql"]} (same machine, default configuration) |
+| Python | {machine["python"]} |
+
+gunicorn, 2 sync workers, production settings (DEBUG off, cached template loader, Redis cache); wrk with
+2 threads and {args.connections} connections on 127.0.0.1 for {args.seconds} s per measurement, rotating over
+{args.links:,} personal links; the load generator shares the two cores with the server and PostgreSQL.
+
+## Figures (median of {args.repeat} repeats)
+
+| endpoint | requests/s | of trivial | p50 ms | p90 ms | p99 ms |
+|---|---:|---:|---:|---:|---:|
+{rows}
+
+{chr(10).join(f"- {'✅' if ok else '❌'} {label}: {value}" for label, ok, value in checks)}
+
+Every repeat:
+{every}
+
+After the run the database held {responses:,} responses for the {args.links:,} links (every POST of a link
+updates its one response: the database allows no second).
+
+## Where the time goes
+
+Queries of one request after warm-up (the test client in one process, same settings):
+
+{queries}
+
+Top of a cProfile of 50 GETs (cumulative):
+
+```
+{profile["GET"]["profile"][:6000]}
+```
+
+Top of a cProfile of 50 POSTs (cumulative):
+
+```
+{profile["POST"]["profile"][:6000]}
+```
+"""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report, encoding="utf-8")
+    print(report.split("## Where the time goes")[0])
+    print(f"written to {output}")
+
+
+if __name__ == "__main__":
+    main()
