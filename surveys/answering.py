@@ -3,10 +3,11 @@
 Reads (few, constant-count queries; the public page is benchmarked):
 - ``survey_questions(survey)``: the questions with their choices and skip-logic sources, two queries (none
   for a published survey already loaded by this process: published surveys never change);
-- ``response_for(follow_up_id)`` and ``answers_for(...)``: one query each.
+- ``answers_for(...)``: one query (the response itself comes with the link, surveys/links.py).
 
-Writes (keyword-only, atomic, each starting with a row lock on the follow-up, so a save and a submit of
-the same follow-up — two tabs, a double click — run one after the other and never interleave):
+Writes (keyword-only, atomic, each holding the row lock of the follow-up's response, so a save and a
+submit of the same follow-up — two tabs, a double click — run one after the other and never interleave;
+the first write creates the response, see ``_with_response``):
 - ``save_answer``: validates, stores one answer (creating the Response on the first one), deletes the
   answers of questions that skip logic now hides, and moves ``current_question`` to the next step;
 - ``choose_language``: records the customer's language (creating the Response if needed);
@@ -21,8 +22,10 @@ from __future__ import annotations
 import enum
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
@@ -32,6 +35,8 @@ from surveys import survey_flow
 from surveys.freetext import MAX_TEXT_LENGTH, redact_numbers, tag_concerns
 from surveys.models import Answer, Choice, Concern, FollowUp, Question, Response, Survey
 from surveys.skip_logic import CHOICE_KINDS, NUMBER_KINDS, AnswerValue, QuestionRule
+
+T = TypeVar("T")
 
 
 class AnswerRefused(Exception):
@@ -110,13 +115,18 @@ def forget_cached_questions() -> None:
         _published.clear()
 
 
-def response_for(follow_up_id: int) -> Response | None:
-    return Response.objects.filter(follow_up_id=follow_up_id).first()
-
-
 def answers_for(response_id: int | None, questions: SurveyQuestions) -> dict[str, AnswerValue]:
     """The stored answers by question code, one query."""
     return _stored_answers(response_id, questions)[0]
+
+
+_CHOSEN = Answer.choices.through._meta
+# Table and column names come from the models; the response id is a parameter.
+_ANSWERS_SQL = (
+    f"SELECT a.question_id, a.id, a.number, a.yes_no, a.text, ac.{_CHOSEN.get_field('choice').column} "  # noqa: S608
+    f"FROM {Answer._meta.db_table} a LEFT JOIN {_CHOSEN.db_table} ac "
+    f"ON ac.{_CHOSEN.get_field('answer').column} = a.id WHERE a.response_id = %s"
+)
 
 
 def _stored_answers(
@@ -126,13 +136,18 @@ def _stored_answers(
     as several rows of the LEFT JOIN)."""
     if response_id is None:
         return {}, {}
+    with connection.cursor() as cursor:  # raw: read on every page of a returning customer
+        cursor.execute(_ANSWERS_SQL, [response_id])
+        return answers_from_rows(cursor.fetchall(), questions)
+
+
+def answers_from_rows(rows, questions: SurveyQuestions) -> tuple[dict[str, AnswerValue], dict[str, int]]:
+    """Rows of (question id, answer id, number, yes/no, text, chosen choice id) → answers by code, and ids."""
     fields: dict[int, tuple] = {}
     chosen: dict[int, set[str]] = {}
-    rows = Answer.objects.filter(response_id=response_id).values_list(
-        "question_id", "id", "number", "yes_no", "text", "choices"
-    )
     for question_id, answer_id, number, yes_no, text, choice_id in rows:
-        fields[question_id] = (answer_id, number, yes_no, text)
+        # SQLite returns booleans as 0/1.
+        fields[question_id] = (answer_id, number, None if yes_no is None else bool(yes_no), text)
         if choice_id is not None:
             chosen.setdefault(question_id, set()).add(questions.choice_codes.get(choice_id, ""))
     answers, ids = {}, {}
@@ -174,60 +189,56 @@ class Saved:
 
 
 # Table names come from the models; the id is a parameter.
-_LOCK_SQL = f"SELECT id FROM {FollowUp._meta.db_table} WHERE id = %s"  # noqa: S608
 _RESPONSE_SQL = (
     f"SELECT id, status, language, current_question_id FROM {Response._meta.db_table} WHERE follow_up_id = %s"  # noqa: S608, E501
 )
 
 
-def _lock_follow_up(follow_up_id: int) -> Response | None:
-    """Lock the follow-up row, then read its response.
-
-    Every write to a follow-up's response starts here: saves and submits of one follow-up are serialised,
-    and what this returns is the response as the lock holder sees it (on SQLite, which has no row locks,
-    writes are serialised by the database file lock instead). Two statements on purpose: a join read in
-    the locking statement would show the response as it was when that statement started, before a
-    concurrent request that held the lock created it (READ COMMITTED re-reads only the locked row).
-    """
+def _locked_response(follow_up_id: int) -> Response | None:
+    """The follow-up's response, row-locked until the transaction ends; None when there is none yet."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL + lock, [follow_up_id])
-        cursor.execute(_RESPONSE_SQL, [follow_up_id])
+        cursor.execute(_RESPONSE_SQL + lock, [follow_up_id])
         row = cursor.fetchone()
-    if row is None or row[0] is None:
+    if row is None:
         return None
     # Only these fields are loaded; any other loads from the database on first use.
     return Response.from_db(connection.alias, ["id", "status", "language", "current_question_id"], row)
 
 
-def _open_response(
-    *, follow_up: FollowUp, response: Response | None, language: str, current: Question | None, now: datetime
-) -> Response:
-    """``response`` (read under the follow-up's lock), or a new one in progress; AlreadySubmitted if submitted."""
-    if response is None:
-        new = Response(
-            follow_up=follow_up,
-            survey_id=follow_up.campaign.survey_id,
-            status=Response.Status.IN_PROGRESS,
-            mode=Response.Mode.WEB,
-            language=language,
-            started_at=now,
-            current_question=current,
-        )
-        if connection.features.has_select_for_update:
-            # The follow-up is locked: nobody else can be creating its response now.
-            new.save(force_insert=True)
-            response = new
-        else:
-            try:
-                with transaction.atomic():
-                    new.save(force_insert=True)
-                response = new
-            except IntegrityError:
-                # SQLite ignores FOR UPDATE: another request created the response first.
-                response = Response.objects.get(follow_up_id=follow_up.pk)
-    if response.status == Response.Status.SUBMITTED:
-        raise AlreadySubmitted
+def _with_response(follow_up_id: int, *, started: bool, work: Callable[[Response | None], T]) -> T:
+    """Run ``work(response)`` in one transaction that holds the follow-up's response row lock.
+
+    Every write to a response runs here, so the saves and submits of one follow-up (two tabs, a double
+    click, a replay) run one after another. ``work`` gets None when there is no response yet and then
+    creates it: that first INSERT needs no lock, because the database allows one response per follow-up
+    (OneToOne). When two first writes race, the second INSERT fails (IntegrityError), its transaction is
+    rolled back whole, and it runs again, this time locking the response the first one created.
+    ``started`` is whether the caller saw a response already (read with the link): if not, the first try
+    skips the lock query. Either value is correct; it only saves a query.
+    """
+    for retry in (False, True):
+        try:
+            with transaction.atomic():
+                return work(_locked_response(follow_up_id) if started or retry else None)
+        except IntegrityError:
+            if retry:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _new_response(*, follow_up: FollowUp, language: str, current: Question | None, now: datetime) -> Response:
+    """Insert the follow-up's response (IntegrityError if another request inserted it first)."""
+    response = Response(
+        follow_up=follow_up,
+        survey_id=follow_up.campaign.survey_id,
+        status=Response.Status.IN_PROGRESS,
+        mode=Response.Mode.WEB,
+        language=language,
+        started_at=now,
+        current_question=current,
+    )
+    response.save(force_insert=True)
     return response
 
 
@@ -239,19 +250,22 @@ def save_answer(
     value: AnswerValue,
     language: str,
     now: datetime,
+    started: bool = True,
 ) -> Saved:
     """Store the customer's answer to ``question`` and move their place to the next visible step.
 
     1. Check the value (InvalidAnswer) — before any write.
-    2. Lock the follow-up; load or create the response (AlreadySubmitted if it was submitted).
+    2. Lock the response (AlreadySubmitted if it was submitted), or create it with this first answer.
     3. Check the question may be answered now: visible, not past a required unanswered one.
     4. Write the answer (an empty answer to an optional question removes it); delete the answers of
        the questions the new answers hide, so a submitted response never holds a hidden answer.
     5. Save the next step as ``current_question`` (None: the review).
+
+    ``started``: whether the caller saw a response already (see ``_with_response``).
     """
     check_answer(questions=questions, question=question, value=value)
-    with transaction.atomic():
-        response = _lock_follow_up(follow_up.pk)
+
+    def work(response: Response | None) -> Saved:
         if response is not None and response.status == Response.Status.SUBMITTED:
             raise AlreadySubmitted
         # A response created by this save has no answers yet: no need to read them.
@@ -270,9 +284,7 @@ def save_answer(
         next_question = questions.by_code[step] if step is not None else None
         if response is None:
             # The first answer creates the response, already pointing at the next step.
-            response = _open_response(
-                follow_up=follow_up, response=None, language=language, current=next_question, now=now
-            )
+            response = _new_response(follow_up=follow_up, language=language, current=next_question, now=now)
         else:
             removed = [questions.by_code[code].pk for code in answers if code not in kept]
             if removed:
@@ -283,7 +295,9 @@ def save_answer(
             response.current_question, response.language = next_question, language
         if not value.is_empty:
             _write_answer(response=response, question=question, value=value, answer_id=answer_ids.get(question.code))
-    return Saved(response=response, next_step=step, answers=kept)
+        return Saved(response=response, next_step=step, answers=kept)
+
+    return _with_response(follow_up.pk, started=started, work=work)
 
 
 def _write_answer(*, response: Response, question: Question, value: AnswerValue, answer_id: int | None) -> None:
@@ -315,14 +329,19 @@ def _write_answer(*, response: Response, question: Question, value: AnswerValue,
 
 def choose_language(*, follow_up: FollowUp, questions: SurveyQuestions, language: str, now: datetime) -> Response:
     """The customer picks the survey's language: remembered on their response (created if needed)."""
-    with transaction.atomic():
-        locked = _lock_follow_up(follow_up.pk)
-        first = questions.questions[0] if questions.questions else None
-        response = _open_response(follow_up=follow_up, response=locked, language=language, current=first, now=now)
+
+    def work(response: Response | None) -> Response:
+        if response is None:
+            first = questions.questions[0] if questions.questions else None
+            return _new_response(follow_up=follow_up, language=language, current=first, now=now)
+        if response.status == Response.Status.SUBMITTED:
+            raise AlreadySubmitted
         if response.language != language:
             Response.objects.filter(pk=response.pk).update(language=language, updated_at=now)
             response.language = language
-    return response
+        return response
+
+    return _with_response(follow_up.pk, started=True, work=work)
 
 
 class SubmitStatus(enum.Enum):
@@ -340,14 +359,14 @@ class SubmitOutcome:
 def submit_response(*, follow_up: FollowUp, questions: SurveyQuestions, language: str, now: datetime) -> SubmitOutcome:
     """Submit the follow-up's response exactly once, and complete the follow-up.
 
-    1. Lock the follow-up row: concurrent submits (double click, second tab, replay) queue here.
+    1. Lock the response row: concurrent submits (double click, second tab, replay) queue here.
     2. A response already submitted → ALREADY_SUBMITTED (the caller shows "already answered").
     3. Every visible required question must be answered, else MISSING with the first one.
     4. Conditional UPDATE in_progress → submitted; zero rows means someone else submitted: ALREADY.
     5. The follow-up is COMPLETED, its dispatcher claim cleared.
     """
-    with transaction.atomic():
-        response = _lock_follow_up(follow_up.pk)
+
+    def work(response: Response | None) -> SubmitOutcome:
         if response is not None and response.status == Response.Status.SUBMITTED:
             return SubmitOutcome(SubmitStatus.ALREADY_SUBMITTED)
         answers = answers_for(response.pk if response else None, questions)
@@ -355,7 +374,7 @@ def submit_response(*, follow_up: FollowUp, questions: SurveyQuestions, language
         if missing is not None:
             return SubmitOutcome(SubmitStatus.MISSING, missing=missing)
         if response is None:  # a survey with nothing required, submitted without a single answer
-            response = _open_response(follow_up=follow_up, response=None, language=language, current=None, now=now)
+            response = _new_response(follow_up=follow_up, language=language, current=None, now=now)
         updated = Response.objects.filter(pk=response.pk, status=Response.Status.IN_PROGRESS).update(
             status=Response.Status.SUBMITTED, submitted_at=now, current_question=None, updated_at=now
         )
@@ -364,4 +383,6 @@ def submit_response(*, follow_up: FollowUp, questions: SurveyQuestions, language
         FollowUp.objects.filter(pk=follow_up.pk).update(
             status=FollowUp.Status.COMPLETED, closed_at=now, claimed_at=None, claimed_by="", updated_at=now
         )
-    return SubmitOutcome(SubmitStatus.SUBMITTED)
+        return SubmitOutcome(SubmitStatus.SUBMITTED)
+
+    return _with_response(follow_up.pk, started=True, work=work)

@@ -19,7 +19,7 @@ from functools import cache, lru_cache
 from django.db import connection
 
 from accounts.models import Customer
-from surveys.models import Campaign, ContactAttempt, FollowUp, Response
+from surveys.models import Answer, Campaign, ContactAttempt, FollowUp, Response
 from surveys.tokens import hash_token
 
 # Dispatcher tokens are 43 URL-safe characters, random ones 43 too; anything far off is not ours.
@@ -43,9 +43,13 @@ class Link:
     state: LinkState
     follow_up: FollowUp | None = None
     attempt: ContactAttempt | None = None
-    # The follow-up's response, if the customer has started one (loaded with the link, for the survey page).
+    # The follow-up's response, if the customer has started one, and its answers as rows for
+    # answering.answers_from_rows (loaded with the link, for the survey page).
     response: Response | None = None
+    answer_rows: tuple = ()
 
+
+_CHOSEN = Answer.choices.through._meta
 
 # What a survey page needs, read in one query (the page's hottest path: every GET and POST starts here).
 # The customer is partly loaded; its other fields load on first use (Django's deferred fields).
@@ -73,12 +77,18 @@ def _query() -> tuple[str, tuple]:
             if found:
                 converters.append((index, expression, found))
         layout.append((model, tuple(f.attname for f in fields), tuple(converters)))
-    table = {model: connection.ops.quote_name(model._meta.db_table) for _alias, model, _wanted in _MODELS}
+    chosen_answer, chosen_choice = _CHOSEN.get_field("answer").column, _CHOSEN.get_field("choice").column
+    columns += ["ans.question_id", "ans.id", "ans.number", "ans.yes_no", "ans.text", f"ac.{chosen_choice}"]
+    models = (*(model for _alias, model, _wanted in _MODELS), Answer)
+    table = {model: connection.ops.quote_name(model._meta.db_table) for model in models}
     sql = (
         f"SELECT {', '.join(columns)} FROM {table[ContactAttempt]} a "  # noqa: S608 - names from the models
         f"JOIN {table[FollowUp]} f ON f.id = a.follow_up_id "
         f"JOIN {table[Customer]} c ON c.id = f.customer_id "
         f"LEFT JOIN {table[Response]} r ON r.follow_up_id = f.id "
+        # The response's answers, one row per answer (per chosen choice for a choice question).
+        f"LEFT JOIN {table[Answer]} ans ON ans.response_id = r.id "
+        f"LEFT JOIN {connection.ops.quote_name(_CHOSEN.db_table)} ac ON ac.{chosen_answer} = ans.id "
         "WHERE a.link_token_hash = %s"
     )
     return sql, tuple(layout)
@@ -100,13 +110,15 @@ def forget_cached_campaigns() -> None:
     _campaign.cache_clear()
 
 
-def _load(token_hash: str) -> tuple[ContactAttempt, Response | None] | None:
+def _load(token_hash: str) -> tuple[ContactAttempt, Response | None, tuple] | None:
     sql, layout = _query()
     with connection.cursor() as cursor:
         cursor.execute(sql, [token_hash])
-        row = cursor.fetchone()
-    if row is None:
+        rows = cursor.fetchall()
+    if not rows:
         return None
+    row = rows[0]
+    answer_rows = tuple(found[-6:] for found in rows if found[-5] is not None)
     instances, offset = [], 0
     for model, attnames, converters in layout:
         values = list(row[offset : offset + len(attnames)])
@@ -119,9 +131,9 @@ def _load(token_hash: str) -> tuple[ContactAttempt, Response | None] | None:
     follow_up.customer, follow_up.campaign = customer, _campaign(follow_up.campaign_id)
     attempt.follow_up = follow_up
     if response.pk is None:  # LEFT JOIN: no response yet
-        return attempt, None
+        return attempt, None, ()
     response.follow_up = follow_up
-    return attempt, response
+    return attempt, response, answer_rows
 
 
 def resolve_link(token: str, *, now: datetime) -> Link:
@@ -131,10 +143,10 @@ def resolve_link(token: str, *, now: datetime) -> Link:
     found = _load(hash_token(token))
     if found is None:
         return Link(LinkState.INVALID)
-    attempt, response = found
+    attempt, response, answer_rows = found
     follow_up = attempt.follow_up
     if response is not None and response.status == Response.Status.SUBMITTED:
         return Link(LinkState.ANSWERED, follow_up, attempt, response)
     if follow_up.expires_at is None or follow_up.expires_at <= now or follow_up.status in _DEAD_STATUSES:
         return Link(LinkState.INVALID)
-    return Link(LinkState.OPEN, follow_up, attempt, response)
+    return Link(LinkState.OPEN, follow_up, attempt, response, answer_rows)

@@ -257,45 +257,6 @@ def _answer_text(question: Question, value: AnswerValue | None, language: str) -
     return value.text
 
 
-class LazyAnswers(dict):
-    """The stored answers, read on first use: a successful POST redirects without needing them."""
-
-    def __init__(self, response: Response | None, questions: SurveyQuestions) -> None:
-        super().__init__()
-        self._source = (response, questions)
-        self._loaded = response is None
-
-    def _load(self) -> None:
-        if not self._loaded:
-            self._loaded = True
-            response, questions = self._source
-            self.update(answering.answers_for(response.pk, questions))
-
-    def get(self, *args):
-        self._load()
-        return super().get(*args)
-
-    def __getitem__(self, key):
-        self._load()
-        return super().__getitem__(key)
-
-    def __contains__(self, key):
-        self._load()
-        return super().__contains__(key)
-
-    def __iter__(self):
-        self._load()
-        return super().__iter__()
-
-    def __len__(self):
-        self._load()
-        return super().__len__()
-
-    def items(self):
-        self._load()
-        return super().items()
-
-
 def _after_save(request, screen: Screen) -> str:
     """Where a saved answer leads: back to the review when the customer came from its "Change" link (the
     review page sends them on to a newly shown question if the change revealed one), else the next step."""
@@ -331,7 +292,7 @@ def survey(request, token: str):
     page_url = reverse("public:survey", args=[token])
     screen = Screen(
         questions=questions,
-        answers=LazyAnswers(response, questions),
+        answers=answering.answers_from_rows(link.answer_rows, questions)[0],
         language=language,
         page_url=page_url,
         language_action=reverse("public:language", args=[token]),
@@ -367,6 +328,7 @@ def survey(request, token: str):
                 value=form.value,
                 language=language,
                 now=now,
+                started=response is not None,
             )
         except answering.AlreadySubmitted:
             return _answered_page(request, language)
