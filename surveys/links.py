@@ -52,13 +52,12 @@ class Link:
 _CHOSEN = Answer.choices.through._meta
 
 # What a survey page needs, read in one query (the page's hottest path: every GET and POST starts here).
-# The customer is partly loaded; its other fields load on first use (Django's deferred fields).
-_CUSTOMER_FIELDS = ("id", "language", "time_zone")
+# Only these fields are loaded; any other loads from the database on first use (Django's deferred fields).
 _MODELS = (
-    ("a", ContactAttempt, None),
-    ("f", FollowUp, None),
-    ("c", Customer, _CUSTOMER_FIELDS),
-    ("r", Response, None),
+    ("a", ContactAttempt, ("id", "follow_up_id", "number", "channel")),
+    ("f", FollowUp, ("id", "campaign_id", "customer_id", "status", "channel", "expires_at")),
+    ("c", Customer, ("id", "language", "time_zone")),
+    ("r", Response, ("id", "follow_up_id", "survey_id", "status", "language", "current_question_id")),
 )
 
 
@@ -68,7 +67,7 @@ def _query() -> tuple[str, tuple]:
     (what the ORM applies to raw values, e.g. SQLite's datetimes made aware)."""
     columns, layout = [], []
     for alias, model, wanted in _MODELS:
-        fields = [f for f in model._meta.concrete_fields if wanted is None or f.attname in wanted]
+        fields = [f for f in model._meta.concrete_fields if f.attname in wanted]
         columns += [f"{alias}.{connection.ops.quote_name(f.column)}" for f in fields]
         converters = []
         for index, field in enumerate(fields):

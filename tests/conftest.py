@@ -78,3 +78,13 @@ def _forget_process_caches():
     forget()
     yield
     forget()
+
+
+@pytest.fixture
+def role_groups():
+    """Live-server tests flush the database after each test, role groups included; put them back."""
+    from django.apps import apps as django_apps
+
+    from accounts.roles import sync_role_groups
+
+    sync_role_groups(django_apps)

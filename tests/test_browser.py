@@ -1,26 +1,12 @@
 """What a person sees, in a real headless Chromium."""
 
 import pytest
-from django.apps import apps as django_apps
 from playwright.sync_api import Page, expect
 
-from accounts.roles import sync_role_groups
 from tests import factories
+from tests.browser import sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def role_groups():
-    """Live-server tests flush the database after each test, role groups included; put them back."""
-    sync_role_groups(django_apps)
-
-
-def sign_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(factories.PASSWORD)
-    page.get_by_role("button", name="登录").click()
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
 
 
 @pytest.mark.parametrize(

@@ -1,48 +1,20 @@
 """A manager builds a survey with skip logic, publishes it and previews it, in a real headless Chromium."""
 
 import re
-from pathlib import Path
 
 import pytest
-from django.apps import apps as django_apps
 from playwright.sync_api import Page, expect
 
-from accounts.roles import sync_role_groups
 from surveys.models import Survey
 from tests import factories
+from tests.browser import no_sideways_scroll, screenshot, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "artifacts" / "screenshots"
-
-
-@pytest.fixture(autouse=True)
-def role_groups():
-    """Live-server tests flush the database after each test, role groups included; put them back."""
-    sync_role_groups(django_apps)
-
-
-def sign_in_in_english(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(factories.PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_label("语言").select_option("en")
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-
-
-def no_sideways_scroll(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
-def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"builder-{name}.png"), full_page=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
 
 
 def test_a_manager_builds_publishes_and_previews_a_survey(page: Page, live_server):
     factories.UserFactory(username="maggie", first_name="Maggie", roles=["manager"])
-    sign_in_in_english(page, live_server, "maggie")
+    sign_in(page, live_server, english=True, username="maggie")
 
     page.goto(f"{live_server.url}/manager/surveys/")
     page.get_by_role("link", name="New survey").click()
@@ -91,7 +63,7 @@ def test_a_manager_builds_publishes_and_previews_a_survey(page: Page, live_serve
 
     page.set_viewport_size({"width": 375, "height": 740})
     assert no_sideways_scroll(page)
-    shoot(page, "survey-375")
+    screenshot(page, "builder-survey-375")
     page.set_viewport_size({"width": 1280, "height": 900})
 
     page.get_by_role("button", name="Publish").click()
@@ -110,7 +82,7 @@ def test_a_manager_builds_publishes_and_previews_a_survey(page: Page, live_serve
     boxes = [frames.nth(i).bounding_box() for i in range(2)]
     assert [round(box["width"]) for box in boxes] == [375, 375]
     assert boxes[0]["y"] == boxes[1]["y"]  # side by side on a desktop
-    shoot(page, "preview-desktop")
+    screenshot(page, "builder-preview-desktop")
 
     page.set_viewport_size({"width": 375, "height": 740})
     page.reload()
@@ -118,14 +90,14 @@ def test_a_manager_builds_publishes_and_previews_a_survey(page: Page, live_serve
     boxes = [frames.nth(i).bounding_box() for i in range(2)]
     assert boxes[1]["y"] > boxes[0]["y"]  # stacked on a phone
     assert no_sideways_scroll(page)
-    shoot(page, "preview-375")
+    screenshot(page, "builder-preview-375")
 
 
 def test_the_question_form_fits_a_phone(page: Page, live_server):
     factories.UserFactory(username="maggie", first_name="Maggie", roles=["manager"])
     survey = factories.SurveyFactory(key="draft-check", status=Survey.Status.DRAFT, published_at=None)
     factories.QuestionFactory(survey=survey, code="nps", kind="nps")
-    sign_in_in_english(page, live_server, "maggie")
+    sign_in(page, live_server, english=True, username="maggie")
     page.set_viewport_size({"width": 375, "height": 740})
 
     page.goto(f"{live_server.url}/manager/surveys/{survey.pk}/questions/new/")
@@ -135,7 +107,7 @@ def test_the_question_form_fits_a_phone(page: Page, live_server):
     assert page.locator("input[name='choices-TOTAL_FORMS']").input_value() == "5"
 
     assert no_sideways_scroll(page)
-    shoot(page, "question-form-375")
+    screenshot(page, "builder-question-form-375")
     page.goto(f"{live_server.url}/manager/surveys/")
     assert no_sideways_scroll(page)
     expect(page.get_by_role("link", name=re.compile("Wallet experience follow-up|钱包体验回访"))).to_be_visible()

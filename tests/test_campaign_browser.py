@@ -4,23 +4,16 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from accounts.roles import sync_role_groups
 from surveys import planning, tasks
 from surveys.models import Campaign, FollowUp
 from tests import factories
+from tests.browser import no_sideways_scroll, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def role_groups():
-    """Live-server tests flush the database after each test, role groups included; put them back."""
-    sync_role_groups(django_apps)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
 
 
 @pytest.fixture(autouse=True)
@@ -40,19 +33,6 @@ def queued_plans(monkeypatch) -> list[int]:
     return sent
 
 
-def sign_in_in_english(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(factories.PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_label("语言").select_option("en")
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-
-
-def no_sideways_scroll(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def test_a_manager_creates_launches_and_watches_a_campaign(page: Page, live_server, queued_plans):
     factories.UserFactory(username="maggie", first_name="Maggie", roles=["manager"])
     factories.SurveyFactory(title_en="Wallet experience follow-up", version=1)
@@ -62,7 +42,7 @@ def test_a_manager_creates_launches_and_watches_a_campaign(page: Page, live_serv
     factories.CustomerFactory(device_os="ios")  # never consented: left out, and counted
     factories.CustomerFactory.create_batch(2, device_os="android", **consented)
 
-    sign_in_in_english(page, live_server, "maggie")
+    sign_in(page, live_server, english=True, username="maggie")
     page.get_by_role("link", name="Campaigns", exact=True).click()
     page.get_by_role("link", name="New campaign").click()
 
@@ -120,7 +100,7 @@ def test_a_manager_creates_launches_and_watches_a_campaign(page: Page, live_serv
 def test_the_campaign_form_fits_a_phone(page: Page, live_server):
     factories.UserFactory(username="maggie", roles=["manager"])
     factories.CustomerFactory(region="HK", segment="premium")
-    sign_in_in_english(page, live_server, "maggie")
+    sign_in(page, live_server, english=True, username="maggie")
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto(f"{live_server.url}/manager/campaigns/new/")
     expect(page.get_by_label("Customers in Hong Kong (HK)")).to_be_visible()

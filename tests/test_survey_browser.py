@@ -1,36 +1,13 @@
 """A customer answers the survey from their SMS link on a phone, in Chinese, in a real headless Chromium."""
 
-from pathlib import Path
-
 import pytest
-from django.apps import apps as django_apps
-from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from accounts.roles import sync_role_groups
 from surveys.models import Answer, FollowUp, Response
 from tests import factories
+from tests.browser import DESKTOP, PHONE, no_sideways_scroll, screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 375, "height": 740}
-DESKTOP = {"width": 1280, "height": 900}
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "artifacts" / "screenshots"
-
-
-@pytest.fixture(autouse=True)
-def role_groups():
-    """Live-server tests flush the database after each test, role groups included; put them back."""
-    sync_role_groups(django_apps)
-
-
-def no_sideways_scroll(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= 375")
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"survey-{name}.png"), full_page=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
 
 
 def pick(page: Page, value: str) -> None:
@@ -57,7 +34,7 @@ def test_a_customer_answers_in_chinese_leaves_resumes_and_submits_once(page: Pag
     expect(page.locator("input[type=radio][name=answer]")).to_have_count(11)
     assert Response.objects.count() == 0  # opening the link writes nothing
     assert no_sideways_scroll(page)
-    screenshot(page, "nps-375")
+    screenshot(page, "survey-nps-375")
 
     # Next without an answer: the message is on the field and announced.
     next_button(page).click()
@@ -102,9 +79,9 @@ def test_a_customer_answers_in_chinese_leaves_resumes_and_submits_once(page: Pag
     expect(page.get_by_role("heading", level=1)).to_have_text("核对您的答案")
     expect(page.get_by_text("信息泄露")).to_be_visible()
     assert no_sideways_scroll(page)
-    screenshot(page, "review-375")
+    screenshot(page, "survey-review-375")
     page.set_viewport_size(DESKTOP)
-    screenshot(page, "review-1280")
+    screenshot(page, "survey-review-1280")
 
     # A second tab on the same review page, as a customer who opened the link twice.
     second = context.new_page()
@@ -113,7 +90,7 @@ def test_a_customer_answers_in_chinese_leaves_resumes_and_submits_once(page: Pag
 
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("感谢您的回答")
-    screenshot(page, "thanks-1280")
+    screenshot(page, "survey-thanks-1280")
 
     second.get_by_role("button", name="提交").click()
     expect(second.get_by_role("heading", level=1)).to_have_text("您已作答，谢谢")
@@ -147,4 +124,4 @@ def test_a_customer_switches_to_english_and_an_unknown_link_reveals_nothing(page
     page.goto(f"{live_server.url}/s/{'x' * 43}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("此链接无法使用（已过期或无效）")
     assert no_sideways_scroll(page)
-    screenshot(page, "invalid-375")
+    screenshot(page, "survey-invalid-375")

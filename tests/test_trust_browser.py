@@ -1,38 +1,17 @@
 """A customer stops messages and checks a message's code on a phone, in a real headless Chromium."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.apps import apps as django_apps
-from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from accounts.roles import sync_role_groups
 from surveys import tokens
 from surveys.models import FollowUp
 from tests import factories
+from tests.browser import PHONE, no_sideways_scroll, screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 375, "height": 740}
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "artifacts" / "screenshots"
-
-
-@pytest.fixture(autouse=True)
-def role_groups():
-    """Live-server tests flush the database after each test, role groups included; put them back."""
-    sync_role_groups(django_apps)
-
-
-def no_sideways_scroll(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"trust-{name}.png"), full_page=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
 
 
 def test_a_customer_stops_all_follow_up_contact_from_the_link_on_a_phone(page: Page, live_server):
@@ -52,14 +31,14 @@ def test_a_customer_stops_all_follow_up_contact_from_the_link_on_a_phone(page: P
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     assert no_sideways_scroll(page)
-    screenshot(page, "opt-out-375")
+    screenshot(page, "trust-opt-out-375")
     page.get_by_label("Stop all follow-up contact, including calls").check()
     page.get_by_role("button", name="Stop messages").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Done")
     expect(page.get_by_role("status")).to_contain_text("no messages and no calls")
     assert no_sideways_scroll(page)
-    screenshot(page, "opt-out-done-375")
+    screenshot(page, "trust-opt-out-done-375")
     follow_up.refresh_from_db()
     customer.refresh_from_db()
     assert follow_up.status == FollowUp.Status.CANCELLED and customer.do_not_contact_source == "link"
@@ -80,7 +59,7 @@ def test_a_customer_checks_a_code_then_a_fake_one_on_a_phone(page: Page, live_se
     expect(page.get_by_role("status")).to_contain_text("Yes, this message was sent by")
     expect(page.get_by_role("status")).to_contain_text("Wallet check-in, autumn")
     assert no_sideways_scroll(page)
-    screenshot(page, "verify-found-375")
+    screenshot(page, "trust-verify-found-375")
 
     page.get_by_label("Verification code").fill("ABCDEF")
     page.get_by_role("button", name="Check the code").click()
@@ -91,4 +70,4 @@ def test_a_customer_checks_a_code_then_a_fake_one_on_a_phone(page: Page, live_se
     expect(page.get_by_role("alert")).to_contain_text("Verification code")
     expect(page.get_by_label("Verification code")).to_have_attribute("aria-invalid", "true")
     assert no_sideways_scroll(page)
-    screenshot(page, "verify-error-375")
+    screenshot(page, "trust-verify-error-375")
