@@ -1,6 +1,7 @@
 """Skip logic: which questions a customer sees, for every kind of condition."""
 
 import pytest
+from django.utils import translation
 
 from surveys.skip_logic import AnswerValue, Condition, QuestionRule, condition_errors, condition_holds, visible_codes
 
@@ -79,7 +80,8 @@ def test_any_of_holds_when_one_chosen_choice_is_listed():
     ],
 )
 def test_impossible_conditions_are_explained(rule, message):
-    [error] = condition_errors(rule, SURVEY[:4])
+    with translation.override("en"):
+        [error] = condition_errors(rule, SURVEY[:4])
 
     assert message in error
 
