@@ -3,32 +3,72 @@ from django.contrib import admin
 from surveys.models import Answer, Campaign, Case, Choice, ContactAttempt, FollowUp, Question, Response, Survey
 
 
-class QuestionInline(admin.StackedInline):
+def _draft(survey: Survey | None) -> bool:
+    return survey is None or survey.status == Survey.Status.DRAFT
+
+
+class DraftOnlyMixin:
+    """A published survey is never edited in place (surveys/authoring.py makes a new version; customers'
+    answers and the survey pages' caches rely on it), so the admin shows its content read-only too."""
+
+    def survey_of(self, obj) -> Survey | None:
+        raise NotImplementedError
+
+    def has_change_permission(self, request, obj=None):
+        return _draft(self.survey_of(obj)) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _draft(self.survey_of(obj)) and super().has_delete_permission(request, obj)
+
+
+class DraftOnlyInlineMixin(DraftOnlyMixin):
+    def has_add_permission(self, request, obj=None):
+        return _draft(self.survey_of(obj)) and super().has_add_permission(request, obj)
+
+
+class QuestionInline(DraftOnlyInlineMixin, admin.StackedInline):
     model = Question
     extra = 0
     fields = (("code", "position", "kind", "concern", "required"), ("prompt_zh", "prompt_en"))
     show_change_link = True
 
+    def survey_of(self, obj):
+        return obj  # the inline's parent: the survey
+
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(DraftOnlyMixin, admin.ModelAdmin):
     list_display = ("title_en", "title_zh", "key", "version", "status", "published_at")
     list_filter = ("status",)
     search_fields = ("key", "title_en", "title_zh")
     inlines = [QuestionInline]
 
+    def survey_of(self, obj):
+        return obj
 
-class ChoiceInline(admin.TabularInline):
+
+class ChoiceInline(DraftOnlyInlineMixin, admin.TabularInline):
     model = Choice
     extra = 0
 
+    def survey_of(self, obj):
+        return obj.survey if obj is not None else None  # the inline's parent: the question
+
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(DraftOnlyMixin, admin.ModelAdmin):
     list_display = ("code", "survey", "position", "kind", "concern", "required")
     list_filter = ("kind", "concern", "survey")
     search_fields = ("code", "prompt_en", "prompt_zh")
     inlines = [ChoiceInline]
+
+    def survey_of(self, obj):
+        return obj.survey if obj is not None else None
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "survey":  # a new question goes into a draft only
+            kwargs["queryset"] = Survey.objects.filter(status=Survey.Status.DRAFT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Campaign)
