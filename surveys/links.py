@@ -23,7 +23,7 @@ from surveys.models import Answer, Campaign, ContactAttempt, FollowUp, Response
 from surveys.tokens import hash_token
 
 # Dispatcher tokens are 43 URL-safe characters, random ones 43 too; anything far off is not ours.
-_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 
 # A follow-up closed for one of these reasons no longer takes answers: the customer opted out or asked
 # not to be contacted, refused, or the link ran out.
@@ -137,7 +137,7 @@ def _load(token_hash: str) -> tuple[ContactAttempt, Response | None, tuple] | No
 
 def resolve_link(token: str, *, now: datetime) -> Link:
     """The follow-up behind ``token`` (customer, campaign and survey loaded), its response, and what it allows."""
-    if not _TOKEN_SHAPE.fullmatch(token or ""):
+    if not TOKEN_SHAPE.fullmatch(token or ""):
         return Link(LinkState.INVALID)
     found = _load(hash_token(token))
     if found is None:

@@ -8,7 +8,6 @@ stop messages. Only an unknown token gets the "link does not work" page.
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,11 +15,10 @@ from django.db import transaction
 
 from accounts.models import Channel, Customer, EvidenceSource
 from accounts.services import record_do_not_contact, record_opt_out
+from surveys.links import TOKEN_SHAPE
 from surveys.models import ContactAttempt, FollowUp
 from surveys.tokens import hash_token
 
-# Link tokens are 43 URL-safe characters; anything far off is not ours (no query for it).
-_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 CLOSE_REASON = "opted_out_by_link"
 
 
@@ -40,7 +38,7 @@ class OptOutResult:
 
 def attempt_for_opt_out(token: str) -> ContactAttempt | None:
     """The message behind ``token`` (follow-up, customer and campaign loaded), whatever its state."""
-    if not _TOKEN_SHAPE.fullmatch(token or ""):
+    if not TOKEN_SHAPE.fullmatch(token or ""):
         return None
     return (
         ContactAttempt.objects.select_related("follow_up__customer", "follow_up__campaign")
