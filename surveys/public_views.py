@@ -61,6 +61,13 @@ def _answered_page(request, language: str) -> HttpResponse:
         return render(request, "surveys/public/answered.html")
 
 
+def _closed_link_page(request, link) -> HttpResponse:
+    """What a link that cannot be answered shows: "already answered", or the page that reveals nothing."""
+    if link.state is LinkState.ANSWERED:
+        return _answered_page(request, link.follow_up.customer.language)
+    return _invalid_page(request)
+
+
 def _bad_request(request, *, language: str, message: str, back_url: str) -> HttpResponse:
     with translation.override(language):
         return render(
@@ -281,11 +288,9 @@ def _saved_step(questions: SurveyQuestions, response: Response | None) -> str | 
 def survey(request, token: str):
     now = timezone.now()
     link = resolve_link(token, now=now)
-    if link.state is LinkState.INVALID:
-        return _invalid_page(request)
+    if link.state is not LinkState.OPEN:
+        return _closed_link_page(request, link)
     follow_up = link.follow_up
-    if link.state is LinkState.ANSWERED:
-        return _answered_page(request, follow_up.customer.language)
     questions = answering.survey_questions(follow_up.campaign.survey)
     response = link.response  # read with the link; the services re-read it under a lock before writing
     language = response.language if response else follow_up.customer.language
@@ -345,11 +350,9 @@ def survey(request, token: str):
 def choose_language(request, token: str):
     now = timezone.now()
     link = resolve_link(token, now=now)
-    if link.state is LinkState.INVALID:
-        return _invalid_page(request)
+    if link.state is not LinkState.OPEN:
+        return _closed_link_page(request, link)
     follow_up = link.follow_up
-    if link.state is LinkState.ANSWERED:
-        return _answered_page(request, follow_up.customer.language)
     page_url = reverse("public:survey", args=[token])
     form = LanguageForm(request.POST)
     if not form.is_valid():
