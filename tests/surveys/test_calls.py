@@ -385,3 +385,41 @@ def test_average_handling_time_counts_calls_that_reached_the_customer(agent):
     assert average_handling_time(agent=agent, reached_only=False, **window) == timedelta(minutes=3)
     assert average_handling_time(**window) == timedelta(minutes=6)
     assert average_handling_time(agent=agent, since=at(0, 0, day=12), until=at(0, 0, day=13)) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_agents_recording_the_same_call_at_once_one_wins(role_groups, agent):
+    """PostgreSQL: the second waits for the row lock, then sees the first's attempt and is refused."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter")
+    import threading
+
+    from django.db import connections
+
+    bob = factories.UserFactory(username="bob", roles=["agent"])
+    follow_up = due_call(assigned_agent=None)
+    barrier, results = threading.Barrier(2), {}
+
+    def record(who, outcome):
+        try:
+            barrier.wait(timeout=10)
+            call(follow_up, who, outcome, expected_attempts=0)
+            results[who.username] = "saved"
+        except StaleFollowUp:
+            results[who.username] = "stale"
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=record, args=a) for a in ((agent, Outcome.REFUSAL), (bob, Outcome.COMPLETE))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(results.values()) == ["saved", "stale"]
+    follow_up.refresh_from_db()
+    assert follow_up.attempts == 1 and follow_up.attempts_made.count() == 1
+    winner = follow_up.attempts_made.get()
+    assert follow_up.status == (Status.REFUSED if winner.agent == agent else Status.COMPLETED)
