@@ -31,7 +31,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from surveys import survey_flow
+from surveys import cases, survey_flow
 from surveys.freetext import MAX_TEXT_LENGTH, redact_numbers, tag_concerns
 from surveys.models import Answer, Choice, Concern, FollowUp, Question, Response, Survey
 from surveys.skip_logic import CHOICE_KINDS, NUMBER_KINDS, AnswerValue, QuestionRule
@@ -364,6 +364,7 @@ def submit_response(*, follow_up: FollowUp, questions: SurveyQuestions, language
     3. Every visible required question must be answered, else MISSING with the first one.
     4. Conditional UPDATE in_progress → submitted; zero rows means someone else submitted: ALREADY.
     5. The follow-up is COMPLETED, its dispatcher claim cleared.
+    6. The Cases the answers need are opened (surveys/cases.py), in the same transaction.
     """
 
     def work(response: Response | None) -> SubmitOutcome:
@@ -383,6 +384,7 @@ def submit_response(*, follow_up: FollowUp, questions: SurveyQuestions, language
         FollowUp.objects.filter(pk=follow_up.pk).update(
             status=FollowUp.Status.COMPLETED, closed_at=now, claimed_at=None, claimed_by="", updated_at=now
         )
+        cases.open_cases_for_response(response_id=response.pk, now=now)
         return SubmitOutcome(SubmitStatus.SUBMITTED)
 
     return _with_response(follow_up.pk, started=True, work=work)

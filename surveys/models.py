@@ -556,6 +556,37 @@ class Case(models.Model):
     root_cause = models.CharField(_("root cause"), max_length=200, blank=True)
     resolution_code = models.CharField(_("resolution code"), max_length=40, blank=True)
     resolution_notes = models.TextField(_("resolution notes"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    # The bank complaint rules' clock (surveys/case_rules.py): 15 days, 30 when complex, extended once by
+    # 30 days with a recorded approval.
+    complex = models.BooleanField(_("complex case"), default=False)
+    regulatory_extended_at = models.DateTimeField(_("regulatory deadline extended at"), null=True, blank=True)
+    # PROTECT, not SET_NULL: the approval is evidence, and the check constraint below requires the approver,
+    # so deleting the approving user must be refused (deactivate staff accounts instead).
+    regulatory_extended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("extension approved by"),
+    )
+    extension_reason = models.TextField(_("reason for the extension"), blank=True)
+    flagged_by_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="flagged_cases",
+        verbose_name=_("flagged by agent"),
+    )
 
     class Meta:
         verbose_name = _("case")
@@ -567,10 +598,29 @@ class Case(models.Model):
                 | (Q(resolved_at__isnull=False) & ~Q(root_cause="") & ~Q(resolution_code="")),
                 name="resolved_case_has_cause_and_code",
             ),
+            # An extension carries its time, approver and reason, or none of them.
+            models.CheckConstraint(
+                condition=Q(
+                    regulatory_extended_at__isnull=True, regulatory_extended_by__isnull=True, extension_reason=""
+                )
+                | (
+                    Q(regulatory_extended_at__isnull=False, regulatory_extended_by__isnull=False)
+                    & ~Q(extension_reason="")
+                ),
+                name="case_extension_has_approver_and_time",
+            ),
+            # Opening the Cases of a response twice opens nothing new (surveys/cases.py).
+            models.UniqueConstraint(
+                fields=["response", "category"],
+                condition=Q(response__isnull=False),
+                name="one_case_per_category_per_response",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "sla_due_at"], name="case_open_sla_idx"),
             models.Index(fields=["owner", "status"], name="case_owner_idx"),
+            # Overdue lookups: unresolved cases past their regulatory deadline (the SLA one uses the index above).
+            models.Index(fields=["regulatory_due_at"], condition=~Q(status="resolved"), name="case_regulatory_due_idx"),
         ]
 
     def __str__(self) -> str:
