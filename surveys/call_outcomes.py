@@ -122,8 +122,7 @@ FINAL_OUTCOMES = {
 RETRIED_OUTCOMES = frozenset(
     {Outcome.NO_ANSWER, Outcome.BUSY, Outcome.ANSWERING_MACHINE, Outcome.BREAK_OFF, Outcome.PARTIAL}
 )
-# A follow-up whose holiday calendar is not published yet waits this long (as in surveys/dispatch.py).
-CONFIGURATION_RETRY = timedelta(hours=1)
+CONFIGURATION_RETRY = scheduling.CONFIGURATION_RETRY
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:

@@ -1,7 +1,7 @@
 """Writes of the agent's call: the outcome of one call, recorded once, driving its follow-up.
 
 The rules (AAPOR codes, what each outcome does) are pure and live in surveys/call_outcomes.py; the
-contact rules of the customer come from surveys/dispatch.py (``rules_for``, ``_not_after``) so a call
+contact rules of the customer come from surveys/dispatch.py (``rules_for``, ``latest_contact``) so a call
 and the dispatcher read the same policy, zone and deadline.
 """
 
@@ -17,7 +17,7 @@ from accounts.models import Channel, EvidenceSource, User
 from accounts.services import record_do_not_contact
 from surveys import call_outcomes
 from surveys.call_outcomes import CallbackNotAllowed, Decision
-from surveys.dispatch import _not_after, rules_for
+from surveys.dispatch import latest_contact, rules_for
 from surveys.models import ContactAttempt, FollowUp, Response
 
 __all__ = ["MAX_HANDLING_TIME", "CallbackNotAllowed", "InvalidCall", "StaleFollowUp", "record_call_outcome"]
@@ -113,7 +113,7 @@ def _decide(
         "max_attempts": campaign.max_attempts,
         "ended_at": ended_at,
         "callback_at": callback_at,
-        "not_after": _not_after(follow_up),
+        "not_after": latest_contact(follow_up),
         "part": customer.preferred_time_of_day or "any",
         "now": now,
     }

@@ -79,8 +79,7 @@ CLAIM_PREFIX = "dispatch:"
 FINISH_EVERY = 100
 # A retryable failure is tried again after 10 min, 20 min, 40 min… (then the next allowed moment).
 RETRY_BACKOFF = timedelta(minutes=10)
-# A follow-up whose rules cannot be read (unknown policy or time zone) waits this long for a fix.
-CONFIGURATION_RETRY = timedelta(hours=1)
+CONFIGURATION_RETRY = scheduling.CONFIGURATION_RETRY
 
 Status = FollowUp.Status
 Outcome = ContactAttempt.Outcome
@@ -138,7 +137,7 @@ def next_channel(campaign: Campaign, customer: Customer, *, after: str) -> str |
     return next((channel for channel in channels[start:] if usable_channel(customer, channel)), None)
 
 
-def _not_after(follow_up: FollowUp) -> datetime | None:
+def latest_contact(follow_up: FollowUp) -> datetime | None:
     """The last moment the follow-up may be contacted: the event's deadline, the campaign's end."""
     limits = []
     if follow_up.wallet_event_id is not None:
@@ -230,7 +229,7 @@ def _switch_to(follow_up: FollowUp, channel: str, moment: datetime, why: str):
         policy, calendar, zone = rules_for(follow_up.campaign, follow_up.customer)
     except ValueError as exc:
         return _Reschedule(moment + CONFIGURATION_RETRY, f"configuration: {exc}", configuration=True)
-    not_after = _not_after(follow_up)
+    not_after = latest_contact(follow_up)
     slot = scheduling.next_contact_slot(
         moment,
         zone=zone,
@@ -250,7 +249,7 @@ def _decide(follow_up: FollowUp, moment: datetime, history: scheduling.ContactHi
     campaign, customer, channel = follow_up.campaign, follow_up.customer, follow_up.channel
     if campaign.ends_at is not None and moment >= campaign.ends_at:
         return _Close(Status.EXPIRED, f"campaign_ended: the campaign ended at {campaign.ends_at.isoformat()}")
-    not_after = _not_after(follow_up)
+    not_after = latest_contact(follow_up)
     if not_after is not None and moment > not_after:
         return _Close(Status.EXPIRED, f"deadline_passed: the deadline {not_after.isoformat()} has passed")
     if customer.do_not_contact_at is not None:
@@ -704,7 +703,7 @@ def _retry(follow_up: FollowUp, moment: datetime, made: int, reason: str):
         policy, calendar, zone = rules_for(follow_up.campaign, follow_up.customer)
     except ValueError as exc:
         return _Reschedule(moment + CONFIGURATION_RETRY, f"configuration: {exc}", configuration=True)
-    not_after = _not_after(follow_up)
+    not_after = latest_contact(follow_up)
     slot = scheduling.next_contact_slot(
         moment + RETRY_BACKOFF * 2 ** (made - 1),
         zone=zone,

@@ -45,6 +45,10 @@ from zoneinfo import ZoneInfo
 from surveys.calendars import HolidayCalendar
 from surveys.policies import PARTS_OF_DAY, Channel, ContactPolicy, PartOfDay, Window
 
+# A contact whose rules cannot be applied yet (an unknown policy or zone, a holiday calendar not published
+# for that year) is looked at again this much later, by the dispatcher and after a call alike.
+CONFIGURATION_RETRY = timedelta(hours=1)
+
 __all__ = [
     "CapacityLedger",
     "ContactHistory",

@@ -3,12 +3,11 @@
 Times are Shanghai local unless said otherwise; 2026-03-11 is an ordinary Wednesday.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from surveys import call_outcomes
 from surveys.calendars import calendar_for
 from surveys.call_outcomes import (
     AAPOR_CODES,
@@ -398,10 +397,3 @@ def test_the_nearest_callback_on_the_day_clocks_go_forward_in_new_york():
 def test_the_nearest_callback_refuses_naive_times():
     with pytest.raises(ValueError, match="timezone-aware"):
         nearest_callback(datetime(2026, 3, 11, 9, 0), zone=SHANGHAI, policy=MAINLAND_CHINA)  # noqa: DTZ001
-
-
-def test_the_configuration_retry_matches_the_dispatchers():
-    from surveys import dispatch
-
-    assert call_outcomes.CONFIGURATION_RETRY == dispatch.CONFIGURATION_RETRY
-    assert timedelta(hours=1) == call_outcomes.CONFIGURATION_RETRY
