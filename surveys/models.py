@@ -5,7 +5,9 @@ Invariants held by the database, not only by code:
 - one Response per FollowUp (OneToOne), one Answer per question per Response;
 - at most one open FollowUp per Customer (partial unique index);
 - a ContactAttempt number is unique per FollowUp, so a retried send cannot record twice;
-- a resolved Case carries its root cause and resolution code.
+- a resolved Case carries its root cause and resolution code; a response opens at most one Case per
+  category; an extended regulatory deadline records its approver, time and reason;
+- a message's link token hash is unique (ContactAttempt.link_token_hash).
 """
 
 from __future__ import annotations
