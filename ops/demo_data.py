@@ -38,6 +38,7 @@ from accounts.models import (
     User,
     WalletEvent,
 )
+from surveys import case_rules
 from surveys.calendars import calendar_for
 from surveys.models import (
     Answer,
@@ -1508,7 +1509,7 @@ def _save_cases(
         # Opened by the rules engine minutes after the answer, never later than now.
         opened_at = min(response.submitted_at + timedelta(minutes=rng.randint(2, 30)), now - timedelta(minutes=2))
         urgent = category in _URGENT_CATEGORIES
-        sla = timedelta(hours=24 if urgent else 72)
+        sla = case_rules.sla_due(category, opened_at) - opened_at
         case = Case(
             follow_up=follow_up,
             response=response,
@@ -1519,7 +1520,7 @@ def _save_cases(
             owner=rng.choice(owners),
             opened_at=opened_at,
             sla_due_at=opened_at + sla,
-            regulatory_due_at=opened_at + timedelta(days=15),
+            regulatory_due_at=case_rules.regulatory_due(opened_at, complex=False, extended=False),
             status=Case.Status.OPEN,
         )
         age = now - opened_at
