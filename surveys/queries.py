@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 import pandas as pd
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMinute
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, User
@@ -18,9 +20,12 @@ from surveys.models import Campaign, FollowUp, PlanningStatus
 from surveys.policies import PRESETS
 
 
-def agent_queue(*, agent: User, now: datetime, limit: int = 50) -> QuerySet[FollowUp]:
+def agent_queue(
+    *, agent: User, now: datetime, limit: int = 50, whose: Literal["either", "mine", "pool"] = "either"
+) -> QuerySet[FollowUp]:
     """Phone follow-ups the agent may call right now: theirs or unassigned, due first, highest priority first.
 
+    ``whose`` narrows it to the agent's own calls ("mine") or the shared pool ("pool", no agent yet).
     Only calls of running campaigns whose customer may be called at ``now`` in their own time zone and
     under their policy (surveys.dispatch.callable_now): the dispatcher moves the others to their next
     slot every minute, and until it has, they must not be shown. The rules are Python, so a few times
@@ -28,9 +33,14 @@ def agent_queue(*, agent: User, now: datetime, limit: int = 50) -> QuerySet[Foll
     """
     from surveys.dispatch import callable_now  # the dispatcher's rules; imported late to keep reads light
 
+    holders = {
+        "either": Q(assigned_agent=agent) | Q(assigned_agent__isnull=True),
+        "mine": Q(assigned_agent=agent),
+        "pool": Q(assigned_agent__isnull=True),
+    }[whose]
     due = (
         FollowUp.objects.filter(
-            Q(assigned_agent=agent) | Q(assigned_agent__isnull=True),
+            holders,
             channel="phone",
             status__in=FollowUp.DUE_STATUSES,
             scheduled_for__lte=now,
@@ -51,6 +61,40 @@ def agent_upcoming_count(*, agent: User, now: datetime) -> int:
         scheduled_for__gt=now,
         campaign__status=Campaign.Status.RUNNING,
     ).count()
+
+
+@dataclass(frozen=True)
+class AgentQueuePage:
+    mine: list[FollowUp]
+    pool: list[FollowUp]
+    upcoming_count: int
+
+    @property
+    def sections(self) -> list[tuple[str, list[FollowUp]]]:
+        return [("mine", self.mine), ("pool", self.pool)]
+
+
+def agent_queue_page(*, agent: User, now: datetime, limit: int = 50) -> AgentQueuePage:
+    """The queue page's two sections, each up to ``limit`` calls: the agent's own, then the shared pool."""
+    return AgentQueuePage(
+        mine=list(agent_queue(agent=agent, now=now, limit=limit, whose="mine")),
+        pool=list(agent_queue(agent=agent, now=now, limit=limit, whose="pool")),
+        upcoming_count=agent_upcoming_count(agent=agent, now=now),
+    )
+
+
+def follow_up_for_agent(agent: User, pk: int) -> FollowUp:
+    """The phone follow-up ``pk`` if the agent may see and change it (theirs or in the pool), else Http404.
+
+    The one access check for an agent's follow-up: another agent's id and an id that does not exist give
+    the same 404, so nobody learns which calls exist or who has them.
+    """
+    return get_object_or_404(
+        FollowUp.objects.select_related("customer", "campaign", "wallet_event").filter(
+            Q(assigned_agent=agent) | Q(assigned_agent__isnull=True), channel="phone"
+        ),
+        pk=pk,
+    )
 
 
 # --- Manager campaign pages ---------------------------------------------------------------------
