@@ -108,7 +108,7 @@ AGENTS = 8
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite serialises writers; CI runs PostgreSQL")
-def test_agents_claiming_the_same_pool_call_at_once_leave_exactly_one_winner(transactional_db):
+def test_agents_claiming_the_same_pool_call_at_once_leave_exactly_one_winner(transactional_db, role_groups):
     follow_up = factories.FollowUpFactory(scheduled_for=timezone.now() - timedelta(minutes=5))
     agents = [factories.UserFactory(username=f"agent{n}", roles=["agent"]) for n in range(AGENTS)]
     barrier = threading.Barrier(AGENTS)
