@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db import models
+from django.db.models import Q, QuerySet, Value
+from django.shortcuts import get_object_or_404
 
+from accounts.models import User
 from surveys.models import Case
 
 
@@ -19,3 +22,41 @@ def overdue_cases(now: datetime) -> QuerySet[Case]:
         .select_related("customer", "owner")
         .order_by("sla_due_at", "pk")
     )
+
+
+# --- The case pages (surveys/case_views.py) ----------------------------------------------------------
+
+# Managers and administrators see every Case; an agent sees the Cases they own.
+_SEE_ALL_ROLES = ("manager", "admin")
+
+
+def sees_all_cases(user: User) -> bool:
+    return any(user.has_role(role) for role in _SEE_ALL_ROLES)
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    """The Cases ``user`` may see and work: all for managers and administrators, their own for agents."""
+    cases = Case.objects.select_related("customer", "owner", "resolved_by", "regulatory_extended_by")
+    if sees_all_cases(user):
+        return cases
+    return cases.filter(owner=user)
+
+
+def case_for(user: User, pk: int) -> Case:
+    """The Case ``pk`` if ``user`` may see it, else Http404.
+
+    The one access check of the case pages: another agent's Case and a Case that does not exist give the
+    same 404, so nobody learns which Cases exist or who owns them."""
+    return get_object_or_404(cases_visible_to(user), pk=pk)
+
+
+def case_list(user: User, *, now: datetime, status: str = "") -> QuerySet[Case]:
+    """The Cases ``user`` sees, overdue ones first (then by SLA deadline); ``status`` narrows them when it
+    is one of Case.Status (anything else is ignored). Each row carries ``is_overdue``."""
+    cases = cases_visible_to(user)
+    if status in Case.Status.values:
+        cases = cases.filter(status=status)
+    overdue = ~Q(status=Case.Status.RESOLVED) & (Q(sla_due_at__lt=now) | Q(regulatory_due_at__lt=now))
+    return cases.annotate(
+        is_overdue=models.Case(models.When(overdue, then=Value(True)), default=Value(False))
+    ).order_by("-is_overdue", "sla_due_at", "pk")

@@ -1,0 +1,123 @@
+"""The case pages: the list of Cases, one Case with its resolve form and, for managers, the one extension
+of the regulatory deadline.
+
+Views check access, bind the form, call one service, render or redirect. Every Case is loaded through
+``case_queries.case_for`` (an agent: their own Cases only; managers and administrators: any), so another
+agent's Case and a missing one give the same 404 on every URL.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import staff_page
+from surveys import case_queries, cases
+from surveys.case_forms import ExtendDeadlineForm, ResolveCaseForm
+from surveys.models import Case
+
+CASES_PER_PAGE = 50
+
+
+@staff_page("surveys.view_case")
+@require_GET
+def case_list(request):
+    status = request.GET.get("status", "")
+    if status not in Case.Status.values:
+        status = ""  # an unknown filter is ignored, never an error
+    now = timezone.now()
+    page = Paginator(case_queries.case_list(request.user, now=now, status=status), CASES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "surveys/cases/list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": Case.Status.choices,
+            "sees_all": case_queries.sees_all_cases(request.user),
+        },
+    )
+
+
+@staff_page("surveys.view_case")
+@require_GET
+def case_detail(request, pk: int):
+    case = case_queries.case_for(request.user, pk)
+    return _detail_page(request, case)
+
+
+@staff_page("surveys.change_case")
+@require_POST
+def resolve(request, pk: int):
+    case = case_queries.case_for(request.user, pk)
+    form = ResolveCaseForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, case, resolve_form=form, status=400)
+    try:
+        cases.resolve_case(
+            case=case,
+            by=request.user,
+            root_cause=form.cleaned_data["root_cause"],
+            resolution_code=form.cleaned_data["resolution_code"],
+            notes=form.cleaned_data["notes"],
+            now=timezone.now(),
+        )
+    except cases.CaseRefused as refused:
+        form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+        case.refresh_from_db()  # a colleague may have resolved it: show what they recorded
+        return _detail_page(request, case, resolve_form=form, status=400 if refused.field in form.fields else 409)
+    messages.success(request, _("The case is resolved."))
+    return redirect("cases:detail", pk=case.pk)
+
+
+@staff_page("surveys.change_case")
+@require_POST
+def extend(request, pk: int):
+    case = case_queries.case_for(request.user, pk)
+    if not case_queries.sees_all_cases(request.user):
+        raise PermissionDenied  # approving an extension is a manager's decision
+    form = ExtendDeadlineForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, case, extend_form=form, status=400)
+    try:
+        cases.extend_regulatory_deadline(
+            case=case, approver=request.user, reason=form.cleaned_data["reason"], now=timezone.now()
+        )
+    except cases.CaseRefused as refused:
+        form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+        case.refresh_from_db()
+        return _detail_page(request, case, extend_form=form, status=400 if refused.field in form.fields else 409)
+    messages.success(request, _("The regulatory deadline is extended by 30 days."))
+    return redirect("cases:detail", pk=case.pk)
+
+
+def _detail_page(request, case: Case, *, resolve_form=None, extend_form=None, status: int = 200):
+    now = timezone.now()
+    resolved = case.status == Case.Status.RESOLVED
+    can_change = request.user.has_perm("surveys.change_case")
+    can_extend = (
+        can_change and case_queries.sees_all_cases(request.user) and not resolved and not case.regulatory_extended_at
+    )
+    return render(
+        request,
+        "surveys/cases/detail.html",
+        {
+            "case": case,
+            "is_overdue": not resolved and (case.sla_due_at < now or case.regulatory_due_at < now),
+            "sla_overdue": not resolved and case.sla_due_at < now,
+            "regulatory_overdue": not resolved and case.regulatory_due_at < now,
+            "resolve_form": (resolve_form or ResolveCaseForm()) if can_change and not resolved else None,
+            "extend_form": (extend_form or ExtendDeadlineForm()) if can_extend else None,
+            "refusals": [
+                error for form in (resolve_form, extend_form) if form is not None for error in form.non_field_errors()
+            ],
+        },
+        status=status,
+    )
