@@ -14,7 +14,6 @@ same Message-ID per manager and date, so it is recognisable.
 from __future__ import annotations
 
 import logging
-import smtplib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.utils import parseaddr
@@ -22,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.db.models import Count, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -30,7 +28,7 @@ from django.utils import timezone, translation
 from accounts.models import Role, User
 from surveys import wording
 from surveys.case_queries import overdue_cases
-from surveys.messaging import SendError
+from surveys.messaging import SendError, send_email
 from surveys.models import Case
 
 logger = logging.getLogger(__name__)
@@ -130,25 +128,13 @@ def digest_message_id(*, day: date, user_id: int) -> str:
 
 
 def _send(*, to: str, email: DigestEmail, message_id: str) -> None:
-    message = EmailMultiAlternatives(
+    send_email(
+        to=to,
         subject=email.subject,
-        body=email.text_body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
+        text_body=email.text_body,
+        html_body=email.html_body,
         headers={"Message-ID": message_id},
     )
-    message.attach_alternative(email.html_body, "text/html")
-    try:
-        message.send(fail_silently=False)
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _text in exc.recipients.values()]
-        raise SendError(f"recipient refused ({', '.join(map(str, codes))})", retryable=min(codes) < 500) from None
-    except smtplib.SMTPResponseException as exc:
-        raise SendError(f"mail server answered {exc.smtp_code}", retryable=exc.smtp_code < 500) from None
-    except (smtplib.SMTPException, OSError) as exc:
-        raise SendError(f"mail server unreachable: {type(exc).__name__}", retryable=True) from None
-    except (BadHeaderError, ValueError) as exc:
-        raise SendError(f"message not sendable: {exc}", retryable=False) from None
 
 
 def claim_key(day: date) -> str:

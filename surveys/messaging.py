@@ -361,19 +361,26 @@ def send_invitation_email(*, to: str, invitation: Invitation, message_id: str) -
     The List-Unsubscribe header points at the invitation's one-click opt-out URL (RFC 8058: a mail
     client's "unsubscribe" button POSTs ``List-Unsubscribe=One-Click`` there, no page to click through).
     """
-    headers = {
-        "Message-ID": message_id,
-        "List-Unsubscribe": f"<{invitation.one_click_unsubscribe_url}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
-    message = EmailMultiAlternatives(
+    send_email(
+        to=to,
         subject=invitation.subject,
-        body=invitation.text_body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
-        headers=headers,
+        text_body=invitation.text_body,
+        html_body=invitation.html_body,
+        headers={
+            "Message-ID": message_id,
+            "List-Unsubscribe": f"<{invitation.one_click_unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
-    message.attach_alternative(invitation.html_body, "text/html")
+    return message_id
+
+
+def send_email(*, to: str, subject: str, text_body: str, html_body: str, headers: dict[str, str]) -> None:
+    """One e-mail (text and HTML) through Django's mail framework; SMTP trouble becomes a SendError."""
+    message = EmailMultiAlternatives(
+        subject=subject, body=text_body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to], headers=headers
+    )
+    message.attach_alternative(html_body, "text/html")
     try:
         message.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as exc:
@@ -385,7 +392,6 @@ def send_invitation_email(*, to: str, invitation: Invitation, message_id: str) -
         raise SendError(f"mail server unreachable: {type(exc).__name__}", retryable=True) from None
     except (BadHeaderError, ValueError) as exc:
         raise SendError(f"message not sendable: {exc}", retryable=False) from None
-    return message_id
 
 
 # --- Preview samples ------------------------------------------------------------------------------

@@ -67,3 +67,18 @@ def expire_unanswered() -> None:
     from surveys import reminders
 
     reminders.expire_unanswered(now=timezone.now())
+
+
+@shared_task(name="surveys.send_case_digest", bind=True, max_retries=6)
+def send_case_digest(self) -> None:
+    """Beat, daily at 08:30 Shanghai: the managers' case digest, at most once per Shanghai date."""
+    from surveys import digest
+    from surveys.messaging import SendError
+
+    try:
+        digest.send_case_digest(now=timezone.now())
+    except SendError as exc:
+        # Every e-mail failed, so nobody got one and the day's claim was released: try again later.
+        if not exc.retryable:
+            raise
+        raise self.retry(countdown=15 * 60) from exc

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wallet_followup.settings")
@@ -77,6 +78,12 @@ def _install_beat_schedule(sender, **kwargs) -> None:
             "task": "surveys.expire_unanswered",
             "schedule": timedelta(minutes=15),
             "options": {"expires": 900},
+        },
+        # 00:30 UTC is 08:30 in Shanghai. The digest claims its date, so a repeated tick sends nothing.
+        "send-case-digest": {
+            "task": "surveys.send_case_digest",
+            "schedule": crontab(hour=0, minute=30),
+            "options": {"expires": 6 * 60 * 60},
         },
     }
 

@@ -1,0 +1,29 @@
+"""The one beat schedule names only tasks that exist, and wakes each job when it should."""
+
+from wallet_followup.celery import app
+
+
+def schedule() -> dict:
+    app.loader.import_default_modules()  # register the tasks as a worker would
+    from wallet_followup.celery import _install_beat_schedule
+
+    _install_beat_schedule(app)
+    return app.conf.beat_schedule
+
+
+def test_every_scheduled_task_is_registered():
+    for entry in schedule().values():
+        assert entry["task"] in app.tasks, entry["task"]
+
+
+def test_the_case_digest_goes_out_at_half_past_eight_in_shanghai():
+    entry = schedule()["send-case-digest"]
+
+    assert entry["task"] == "surveys.send_case_digest"
+    assert app.conf.timezone == "UTC"  # crontab hours are UTC: 00:30 UTC is 08:30 in Shanghai
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({0}, {30})
+
+
+def test_reminders_and_expiry_run_on_beat():
+    tasks = {entry["task"] for entry in schedule().values()}
+    assert {"surveys.queue_due_reminders", "surveys.expire_unanswered"} <= tasks
