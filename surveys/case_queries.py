@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import models
@@ -9,7 +10,7 @@ from django.db.models import Q, QuerySet, Value
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from surveys.models import Case
+from surveys.models import Answer, Case
 
 
 def overdue_cases(now: datetime) -> QuerySet[Case]:
@@ -60,3 +61,37 @@ def case_list(user: User, *, now: datetime, status: str = "") -> QuerySet[Case]:
     return cases.annotate(
         is_overdue=models.Case(models.When(overdue, then=Value(True)), default=Value(False))
     ).order_by("-is_overdue", "sla_due_at", "pk")
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    """One answer of the response behind a Case, as the case page shows it."""
+
+    prompt: str
+    number: int | None
+    yes_no: bool | None
+    choices: tuple[str, ...]
+    text: str
+
+
+def case_answers(case: Case, *, language: str) -> list[AnswerLine]:
+    """The answers of the response that opened ``case`` (none when it has no response), in the survey's
+    order, with prompts and choice labels in ``language``: two queries."""
+    if case.response_id is None:
+        return []
+    answers = (
+        Answer.objects.filter(response_id=case.response_id)
+        .select_related("question")
+        .prefetch_related("choices")
+        .order_by("question__position", "question_id")
+    )
+    return [
+        AnswerLine(
+            prompt=answer.question.prompt_for(language),
+            number=answer.number,
+            yes_no=answer.yes_no,
+            choices=tuple(choice.label_for(language) for choice in answer.choices.all()),
+            text=answer.text,
+        )
+        for answer in answers
+    ]

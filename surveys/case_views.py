@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -110,6 +110,7 @@ def _detail_page(request, case: Case, *, resolve_form=None, extend_form=None, st
         "surveys/cases/detail.html",
         {
             "case": case,
+            "answers": case_queries.case_answers(case, language=translation.get_language()),
             "is_overdue": not resolved and (case.sla_due_at < now or case.regulatory_due_at < now),
             "sla_overdue": not resolved and case.sla_due_at < now,
             "regulatory_overdue": not resolved and case.regulatory_due_at < now,

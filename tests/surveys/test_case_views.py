@@ -8,7 +8,7 @@ import time_machine
 from django.urls import include, path, reverse
 from django.utils import timezone
 
-from surveys.models import Case
+from surveys.models import Answer, Case
 from tests import factories
 from wallet_followup import urls as project_urls
 
@@ -275,3 +275,30 @@ def test_customer_text_is_escaped(client, agent):
     case = Case.objects.get()
     _, text = page(client, reverse("cases:detail", args=[case.pk]))
     assert "<b>bold</b>" not in text and "&lt;b&gt;bold&lt;/b&gt;" in text
+
+
+def test_the_case_page_shows_the_customers_answers_in_the_staff_language(client, agent):
+    response = factories.ResponseFactory()
+    survey = response.survey
+    nps = factories.QuestionFactory(survey=survey, position=1)
+    worry = factories.ChoiceFactory(question__survey=survey, question__position=2, question__prompt_en="Worries?")
+    comment = factories.QuestionFactory(survey=survey, position=3, kind="free_text", prompt_en="Anything else?")
+    Answer.objects.create(response=response, question=nps, number=2)
+    Answer.objects.create(response=response, question=worry.question).choices.add(worry)
+    Answer.objects.create(response=response, question=comment, text="<i>someone</i> paid with my card")
+    case = factories.CaseFactory(owner=agent, follow_up=response.follow_up, response=response)
+    client.force_login(agent)
+    _, text = page(client, reverse("cases:detail", args=[case.pk]))
+    assert "How likely are you to recommend our wallet to a friend?" in text
+    assert "My details leaking" in text
+    assert "&lt;i&gt;someone&lt;/i&gt; paid with my card" in text
+    assert text.index("recommend our wallet") < text.index("Worries?") < text.index("Anything else?")
+    chinese = client.get(reverse("cases:detail", args=[case.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "信息泄露" in chinese
+
+
+def test_a_case_without_a_response_has_no_answers_section(client, agent):
+    case = factories.CaseFactory(owner=agent, response=None)
+    client.force_login(agent)
+    _, text = page(client, reverse("cases:detail", args=[case.pk]))
+    assert 'id="answers-title"' not in text
