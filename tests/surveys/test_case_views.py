@@ -5,22 +5,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from surveys.models import Answer, Case
 from tests import factories
-from wallet_followup import urls as project_urls
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-# The project's URLs with the case pages mounted where the lead mounts them (until wallet_followup/urls.py
-# includes them, and harmlessly after).
-urlpatterns = list(project_urls.urlpatterns)
-if not any(getattr(pattern, "namespace", None) == "cases" for pattern in urlpatterns):
-    urlpatterns.append(path("cases/", include("surveys.case_urls")))
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
