@@ -54,7 +54,7 @@ def _call_page(request, follow_up: FollowUp, *, form=None, revealed: bool = Fals
             "follow_up": follow_up,
             "customer": follow_up.customer,
             "event": follow_up.wallet_event,
-            "attempts": follow_up.attempts_made.select_related("agent").order_by("number"),
+            "attempts": queries.earlier_attempts(follow_up),
             "zone": zone.key,
             "form": form if follow_up.is_open else None,
             "started_at": started,

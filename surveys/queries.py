@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, User
 from surveys import heatmap
-from surveys.models import Campaign, FollowUp, PlanningStatus
+from surveys.models import Campaign, ContactAttempt, FollowUp, PlanningStatus
 from surveys.policies import PRESETS
 
 
@@ -51,6 +51,11 @@ def agent_queue(
     )
     ids = [follow_up.pk for follow_up in due[: limit * 4] if callable_now(follow_up, now=now)][:limit]
     return due.filter(pk__in=ids)
+
+
+def earlier_attempts(follow_up: FollowUp) -> QuerySet[ContactAttempt]:
+    """Every call and message of the follow-up so far, first first, with the agent who made it."""
+    return follow_up.attempts_made.select_related("agent").order_by("number")
 
 
 def agent_upcoming_count(*, agent: User, now: datetime) -> int:

@@ -12,23 +12,17 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.test import Client
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import translation
 
 from surveys.models import ContactAttempt, FollowUp
 from tests import factories
-from wallet_followup import urls as project_urls
 
 Outcome = ContactAttempt.Outcome
 Status = FollowUp.Status
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-# The lead mounts the console at agent/calls/; until then these tests mount it themselves.
-urlpatterns = list(project_urls.urlpatterns)
-if not any(getattr(pattern, "namespace", None) == "console" for pattern in urlpatterns):
-    urlpatterns.insert(0, path("agent/calls/", include("surveys.console_urls")))
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 
 def at(hour: int, minute: int = 0, day: int = 11) -> datetime:
