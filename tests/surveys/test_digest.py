@@ -13,7 +13,6 @@ from surveys import digest
 from surveys.messaging import SendError
 from surveys.models import Case
 from tests import factories
-from tests.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.django_db
 
@@ -30,18 +29,9 @@ def own_cache(settings):
     cache.delete(digest.claim_key(MONDAY_8.date()))
 
 
-@pytest.fixture
-def sink(settings):
-    with SmtpSink() as running:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = running.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.EMAIL_TIMEOUT = 5
-        settings.DEFAULT_FROM_EMAIL = "回访 <followup@bank.example>"
-        settings.SITE_URL = "https://followup.bank.example"
-        yield running
+@pytest.fixture(autouse=True)
+def site_url(settings):
+    settings.SITE_URL = "https://followup.bank.example"
 
 
 @pytest.fixture

@@ -13,23 +13,9 @@ from surveys.messaging import ConsoleSmsBackend, FileSmsBackend, NotConfiguredSm
 from surveys.models import ContactAttempt, FollowUp, MessageTemplate
 from surveys.tokens import hash_token, one_click_opt_out_link, opt_out_link, verification_code
 from tests import factories
-from tests.smtp_sink import SmtpSink
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEDNESDAY_10 = datetime(2026, 3, 11, 10, 0, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def sink(settings):
-    with SmtpSink() as running:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = running.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.EMAIL_TIMEOUT = 5
-        settings.DEFAULT_FROM_EMAIL = "回访 <followup@bank.example>"
-        yield running
 
 
 @pytest.fixture
