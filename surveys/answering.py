@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
@@ -35,6 +35,9 @@ from surveys import cases, survey_flow
 from surveys.freetext import MAX_TEXT_LENGTH, redact_numbers, tag_concerns
 from surveys.models import Answer, Choice, Concern, FollowUp, Question, Response, Survey
 from surveys.skip_logic import CHOICE_KINDS, NUMBER_KINDS, AnswerValue, QuestionRule
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 T = TypeVar("T")
 
@@ -227,13 +230,25 @@ def _with_response(follow_up_id: int, *, started: bool, work: Callable[[Response
     raise AssertionError("unreachable")
 
 
-def _new_response(*, follow_up: FollowUp, language: str, current: Question | None, now: datetime) -> Response:
-    """Insert the follow-up's response (IntegrityError if another request inserted it first)."""
+def _new_response(
+    *,
+    follow_up: FollowUp,
+    language: str,
+    current: Question | None,
+    now: datetime,
+    mode: str = Response.Mode.WEB,
+    taken_by: User | None = None,
+) -> Response:
+    """Insert the follow-up's response (IntegrityError if another request inserted it first).
+
+    ``mode``/``taken_by``: WEB with nobody for the customer's own link; PHONE with the agent who reads the
+    survey aloud (surveys/script_views.py)."""
     response = Response(
         follow_up=follow_up,
         survey_id=follow_up.campaign.survey_id,
         status=Response.Status.IN_PROGRESS,
-        mode=Response.Mode.WEB,
+        mode=mode,
+        taken_by=taken_by,
         language=language,
         started_at=now,
         current_question=current,
@@ -251,6 +266,8 @@ def save_answer(
     language: str,
     now: datetime,
     started: bool = True,
+    mode: str = Response.Mode.WEB,
+    taken_by: User | None = None,
 ) -> Saved:
     """Store the customer's answer to ``question`` and move their place to the next visible step.
 
@@ -262,6 +279,8 @@ def save_answer(
     5. Save the next step as ``current_question`` (None: the review).
 
     ``started``: whether the caller saw a response already (see ``_with_response``).
+    ``mode``/``taken_by``: how the answers are taken, stored when this save creates the response (see
+    ``submit_response`` for a response the customer began on the web and an agent finishes by phone).
     """
     check_answer(questions=questions, question=question, value=value)
 
@@ -284,7 +303,14 @@ def save_answer(
         next_question = questions.by_code[step] if step is not None else None
         if response is None:
             # The first answer creates the response, already pointing at the next step.
-            response = _new_response(follow_up=follow_up, language=language, current=next_question, now=now)
+            response = _new_response(
+                follow_up=follow_up,
+                language=language,
+                current=next_question,
+                now=now,
+                mode=mode,
+                taken_by=taken_by,
+            )
         else:
             removed = [questions.by_code[code].pk for code in answers if code not in kept]
             if removed:
@@ -356,7 +382,15 @@ class SubmitOutcome:
     missing: str | None = None
 
 
-def submit_response(*, follow_up: FollowUp, questions: SurveyQuestions, language: str, now: datetime) -> SubmitOutcome:
+def submit_response(
+    *,
+    follow_up: FollowUp,
+    questions: SurveyQuestions,
+    language: str,
+    now: datetime,
+    mode: str = Response.Mode.WEB,
+    taken_by: User | None = None,
+) -> SubmitOutcome:
     """Submit the follow-up's response exactly once, and complete the follow-up.
 
     1. Lock the response row: concurrent submits (double click, second tab, replay) queue here.
@@ -365,6 +399,10 @@ def submit_response(*, follow_up: FollowUp, questions: SurveyQuestions, language
     4. Conditional UPDATE in_progress → submitted; zero rows means someone else submitted: ALREADY.
     5. The follow-up is COMPLETED, its dispatcher claim cleared.
     6. The Cases the answers need are opened (surveys/cases.py), in the same transaction.
+
+    ``mode``/``taken_by``: a PHONE submit records the agent who took the answers on the response, even
+    when the customer had begun it on the web (the agent finished it and vouches for it); a WEB submit
+    changes neither, so a web submit never erases an agent.
     """
 
     def work(response: Response | None) -> SubmitOutcome:
@@ -375,9 +413,12 @@ def submit_response(*, follow_up: FollowUp, questions: SurveyQuestions, language
         if missing is not None:
             return SubmitOutcome(SubmitStatus.MISSING, missing=missing)
         if response is None:  # a survey with nothing required, submitted without a single answer
-            response = _new_response(follow_up=follow_up, language=language, current=None, now=now)
+            response = _new_response(
+                follow_up=follow_up, language=language, current=None, now=now, mode=mode, taken_by=taken_by
+            )
+        taken = {"mode": mode, "taken_by": taken_by} if mode != Response.Mode.WEB else {}
         updated = Response.objects.filter(pk=response.pk, status=Response.Status.IN_PROGRESS).update(
-            status=Response.Status.SUBMITTED, submitted_at=now, current_question=None, updated_at=now
+            status=Response.Status.SUBMITTED, submitted_at=now, current_question=None, updated_at=now, **taken
         )
         if updated != 1:
             return SubmitOutcome(SubmitStatus.ALREADY_SUBMITTED)
