@@ -11,21 +11,15 @@ import pytest
 import time_machine
 from django.contrib.messages import get_messages
 from django.test import Client
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import translation
 
 from surveys.models import Case, FollowUp, Response
 from tests import factories
-from wallet_followup import urls as project_urls
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-# The project's URLs, with the script mounted where the lead mounts it (unless it is there already).
-urlpatterns = list(project_urls.urlpatterns)
-if not any(getattr(pattern, "namespace", None) == "script" for pattern in urlpatterns):
-    urlpatterns.append(path("agent/script/", include("surveys.script_urls")))
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 DETRACTOR = [("nps", "3"), ("wrong", "Too many steps"), ("failed", "no"), ("rating", "3"), ("effort", "2")]
 PROMOTER = [("nps", "9"), ("failed", "no"), ("rating", "5"), ("effort", "7")]
