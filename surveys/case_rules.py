@@ -30,6 +30,9 @@ Concern tags alone cannot tell a lock-out from other usability trouble, hence th
 
 When several signals point at one category, the Case takes the highest priority and that signal's summary.
 
+A re-survey of a resolved Case ("is it fixed?", surveys/data/recheck_survey.json) answered "no" opens a new
+Case of the resolved one's category, high priority at least (``not_fixed``).
+
 Clocks (calendar time, UTC-aware datetimes in and out):
 - SLA: 24 hours for suspected fraud and data leaks, 72 hours for everything else (``sla_due``);
 - regulatory answer (the bank complaint rules): 15 days, 30 for a complex case, extendable once by
@@ -140,6 +143,10 @@ _WROTE_FRAUD = _("Wrote about a security worry (%(where)s).")
 _WROTE_LEAK = _("Wrote that their personal details leaked (%(where)s).")
 _PAYMENT = _("Reports a payment problem (%(where)s).")
 _ACCESS = _("Was locked out or could not sign in (%(where)s).")
+_NOT_FIXED = _("Says the problem of case %(case)s is not fixed (%(where)s).")
+
+# Words in the code of a re-survey's "is it fixed?" question (surveys/data/recheck_survey.json: ``fixed``).
+_FIXED_CODE_WORDS = ("fixed", "resolved", "solved")
 
 
 def _need(category: str, priority: int, message, **params: object) -> CaseNeed:
@@ -196,6 +203,16 @@ def cases_needed(answers: Iterable[AnsweredQuestion]) -> list[CaseNeed]:
             if kept is None or need.priority > kept.priority:
                 best[need.category] = need
     return sorted(best.values(), key=lambda need: (-need.priority, need.category))
+
+
+def not_fixed(answers: Iterable[AnsweredQuestion], *, case_id: int, category: str) -> CaseNeed | None:
+    """A re-survey of a resolved Case answered "no" to its "is it fixed?" question (a yes/no question whose
+    code names fixing) reopens the matter: a new Case of the same category, high priority at least."""
+    for answer in answers:
+        if answer.kind == "yes_no" and answer.value.yes_no is False and names_any(answer.code, _FIXED_CODE_WORDS):
+            priority = URGENT if category in URGENT_CATEGORIES else HIGH
+            return _need(category, priority, _NOT_FIXED, case=f"#{case_id}", where=answer.code)
+    return None
 
 
 def sla_due(category: str, opened_at: datetime) -> datetime:

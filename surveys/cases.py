@@ -6,8 +6,12 @@
 - ``flag_case``: an agent opens a Case themselves (or marks the response's existing Case of that category
   as flagged by them);
 - ``extend_regulatory_deadline``: the one extension of the regulatory clock, with its approver and reason;
+- ``start_case``: an open Case is being worked on (in progress); an unowned one is taken by whoever starts it;
+- ``mark_complex``: a manager's decision that the Case is complex, which gives the regulatory clock 30 days;
 - ``resolve_case``: needs a root cause and a resolution code; a conditional UPDATE, so a resolved Case is
-  never resolved again (two managers, a stale page).
+  never resolved again (two managers, a stale page);
+- ``plan_recheck``: the short "is it fixed?" re-survey of a resolved Case, through the contact rules. A "no"
+  to it opens a new Case of the same category (``open_cases_for_response``, ``case_rules.not_fixed``).
 
 Summaries are stored in both languages ("English · 中文"), whichever language the request that opened the
 Case was in (a customer's survey page runs in the customer's language), so every member of staff reads them.
@@ -15,21 +19,26 @@ Case was in (a customer's survey page runs in the customer's language), so every
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Language, User
-from surveys import case_rules
-from surveys.models import Answer, Case, FollowUp, Response
+from accounts.models import Customer, Language, User
+from surveys import case_rules, dispatch, scheduling
+from surveys.history import attempt_histories
+from surveys.models import Answer, Campaign, Case, FollowUp, Response
 from surveys.skip_logic import AnswerValue
+from surveys.standing import CASE_RECHECK, standing_campaign
 
 _UNRESOLVED = (Case.Status.OPEN, Case.Status.IN_PROGRESS)
 _SUMMARY_LENGTH = Case._meta.get_field("summary").max_length
 _ROOT_CAUSE_LENGTH = Case._meta.get_field("root_cause").max_length
 _CODE_LENGTH = Case._meta.get_field("resolution_code").max_length
+_NOTE_LENGTH = FollowUp._meta.get_field("note").max_length
 
 
 class CaseRefused(Exception):
@@ -99,14 +108,29 @@ def open_cases_for_response(*, response_id: int, now: datetime) -> list[Case]:
     """
     response = (
         Response.objects.select_for_update(of=("self",))
-        .select_related("follow_up")
-        .only("id", "status", "follow_up__id", "follow_up__customer_id", "follow_up__assigned_agent_id")
+        .select_related("follow_up__rechecks_case")
+        .only(
+            "id",
+            "status",
+            "follow_up__id",
+            "follow_up__customer_id",
+            "follow_up__assigned_agent_id",
+            "follow_up__rechecks_case__id",
+            "follow_up__rechecks_case__category",
+            "follow_up__rechecks_case__owner_id",
+        )
         .filter(pk=response_id)
         .first()
     )
     if response is None or response.status != Response.Status.SUBMITTED:
         return []
-    needs = case_rules.cases_needed(_answered_questions(response.pk))
+    answered = _answered_questions(response.pk)
+    needs = case_rules.cases_needed(answered)
+    rechecked = response.follow_up.rechecks_case
+    if rechecked is not None:
+        reopened = case_rules.not_fixed(answered, case_id=rechecked.pk, category=rechecked.category)
+        if reopened is not None:
+            needs = [need for need in needs if need.category != reopened.category] + [reopened]
     if not needs:
         return []
     existing = set(
@@ -123,7 +147,8 @@ def open_cases_for_response(*, response_id: int, now: datetime) -> list[Case]:
             category=need.category,
             priority=need.priority,
             summary=_bilingual(need),
-            owner_id=follow_up.assigned_agent_id,
+            # A re-survey's Case goes back to whoever resolved the first one (its owner).
+            owner_id=follow_up.assigned_agent_id or (rechecked.owner_id if rechecked is not None else None),
             opened_at=now,
             sla_due_at=case_rules.sla_due(need.category, now),
             regulatory_due_at=case_rules.regulatory_due(now, complex=False, extended=False),
@@ -236,3 +261,109 @@ def resolve_case(*, case: Case, by: User, root_cause: str, resolution_code: str,
         raise CaseRefused(_("This case is resolved already."))
     case.refresh_from_db()
     return case
+
+
+def start_case(*, case: Case, by: User, now: datetime) -> Case:
+    """Mark an open Case as being worked on; whoever starts an unowned Case takes it.
+
+    A conditional UPDATE from OPEN: a Case already in progress or resolved is refused, nothing overwritten."""
+    updated = Case.objects.filter(pk=case.pk, status=Case.Status.OPEN).update(status=Case.Status.IN_PROGRESS)
+    if updated != 1:
+        raise CaseRefused(_("This case is no longer open: a colleague has started or resolved it."))
+    Case.objects.filter(pk=case.pk, owner__isnull=True).update(owner=by)
+    case.refresh_from_db()
+    return case
+
+
+@transaction.atomic
+def mark_complex(*, case: Case, by: User, now: datetime) -> Case:
+    """Record that the Case is complex: the regulatory clock becomes 30 days from opening (plus an extension
+    already approved). Only an unresolved Case that is not complex yet; the row is locked while it is read."""
+    current = Case.objects.select_for_update().get(pk=case.pk)
+    if current.status == Case.Status.RESOLVED:
+        raise CaseRefused(_("This case is resolved already."))
+    if current.complex:
+        raise CaseRefused(_("This case is marked as complex already."))
+    due = case_rules.regulatory_due(
+        current.opened_at, complex=True, extended=current.regulatory_extended_at is not None
+    )
+    Case.objects.filter(pk=case.pk).update(complex=True, regulatory_due_at=due)
+    case.refresh_from_db()
+    return case
+
+
+# The re-survey waits this long after the resolution, so the customer has had time to see the fix work.
+RECHECK_DELAY = timedelta(days=1)
+# Longer than any cap period of the presets (attempts per 30 days, calls per week, a refusal pause).
+_HISTORY_LOOKBACK = timedelta(days=400)
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """What ``plan_recheck`` did: the re-survey planned, or why there is none (``problem``)."""
+
+    follow_up: FollowUp | None
+    problem: str = ""
+
+
+def _recheck_channel(campaign: Campaign, customer: Customer) -> str | None:
+    """The customer's preferred channel when the re-survey uses it and it is usable, else the first usable one."""
+    channels = list(campaign.channels or [])
+    if customer.preferred_channel in channels and dispatch.usable_channel(customer, customer.preferred_channel):
+        return customer.preferred_channel
+    return next((channel for channel in channels if dispatch.usable_channel(customer, channel)), None)
+
+
+def plan_recheck(*, case: Case, by: User, now: datetime) -> Recheck:
+    """Plan the "is it fixed?" re-survey of a resolved Case through the normal contact rules.
+
+    1. The Case must be resolved, and have no re-survey yet; the standing re-survey campaign must be running.
+    2. The customer row is locked: a customer with an open follow-up gets no second one (the problem says
+       so), nor does one who asked not to be contacted or has no usable channel.
+    3. The first allowed moment at least RECHECK_DELAY after now, in the customer's zone and windows for
+       the channel, past the caps on contacts (scheduling.offered_slots); the dispatcher re-checks it when
+       it is due, like any other follow-up. Phone re-surveys go to the shared pool.
+    A re-survey not planned is not an error: the resolution stands and the problem is shown.
+    """
+    if case.status != Case.Status.RESOLVED:
+        raise CaseRefused(_("Only a resolved case can be re-surveyed."))
+    campaign = standing_campaign(CASE_RECHECK, now=now)
+    if campaign.status != Campaign.Status.RUNNING:
+        return Recheck(None, _("A manager has paused the re-surveys (campaign “%(name)s”).") % {"name": campaign.name})
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=case.customer_id)
+        if FollowUp.objects.filter(rechecks_case=case).exists():
+            return Recheck(None, _("This case has been re-surveyed already."))
+        if FollowUp.objects.filter(customer=customer, status__in=FollowUp.OPEN_STATUSES).exists():
+            return Recheck(None, _("The customer has another open follow-up, so no re-survey was planned."))
+        channel = _recheck_channel(campaign, customer)
+        if channel is None:
+            return Recheck(None, _("The customer may not be contacted by any channel of the re-survey."))
+        try:
+            policy, calendar, zone = dispatch.rules_for(campaign, customer)
+        except ValueError as exc:
+            return Recheck(None, _("The contact rules cannot be applied: %(problem)s.") % {"problem": exc})
+        history = attempt_histories(Q(follow_up__customer_id=customer.pk), since=now - _HISTORY_LOOKBACK)
+        offered = scheduling.offered_slots(
+            now + RECHECK_DELAY,
+            zone=zone,
+            channel=channel,
+            policy=policy,
+            calendar=calendar,
+            part=customer.preferred_time_of_day,
+            history=history.get(customer.pk, scheduling.ContactHistory()),
+            count=1,
+        )
+        if not offered:
+            return Recheck(None, _("No allowed time was found for the re-survey in the next weeks."))
+        follow_up = FollowUp.objects.create(
+            campaign=campaign,
+            customer=customer,
+            channel=channel,
+            status=FollowUp.Status.PLANNED,
+            scheduled_for=offered[0],
+            scheduled_by=by,
+            note=(_("Re-survey of case #%(case)s") % {"case": case.pk})[:_NOTE_LENGTH],
+            rechecks_case=case,
+        )
+    return Recheck(follow_up)

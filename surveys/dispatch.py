@@ -161,10 +161,12 @@ def callable_now(follow_up: FollowUp, *, now: datetime) -> bool:
         return False
     if follow_up.status == Status.AWAITING_CALLBACK:
         return scheduling.callback_slot(now, zone=zone, policy=policy).moment is not None
-    return _allowed_at(now, zone, Channel.PHONE, policy, calendar, customer.preferred_time_of_day, None)
+    return allowed_at(now, zone, Channel.PHONE, policy, calendar, customer.preferred_time_of_day, None)
 
 
-def _allowed_at(moment, zone, channel, policy, calendar, part, not_after) -> bool:
+def allowed_at(moment, zone, channel, policy, calendar, part, not_after) -> bool:
+    """Whether ``moment`` is inside the customer's windows for the channel, their preferred part of the day
+    narrowing them unless it leaves no slot at all (then any part will do, as when planning)."""
     if scheduling.is_allowed(moment, zone=zone, channel=channel, policy=policy, calendar=calendar, part=part):
         return True
     if part in (None, "", "any"):
@@ -273,7 +275,7 @@ def _decide(follow_up: FollowUp, moment: datetime, history: scheduling.ContactHi
             return _Send()
         slot = scheduling.next_contact_slot(moment, not_after=not_after, **common)
         return _slot_or_close(slot, moment, not_after, "outside_window")
-    if not _allowed_at(moment, zone, channel, policy, calendar, part, not_after):
+    if not allowed_at(moment, zone, channel, policy, calendar, part, not_after):
         slot = scheduling.next_contact_slot(moment, not_after=not_after, **common)
         return _slot_or_close(slot, moment, not_after, "outside_window")
     block = scheduling.fatigue_block(moment, history=history, policy=policy, new_follow_up=False, channel=channel)

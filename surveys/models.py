@@ -208,6 +208,8 @@ class Campaign(models.Model):
     class Trigger(models.TextChoices):
         BATCH = "batch", _("Batch: everyone in the audience")
         EVENT = "event", _("Wallet event")
+        # Follow-ups are added one at a time by people: calls agents schedule, re-surveys of resolved cases.
+        MANUAL = "manual", _("Manual: calls scheduled by agents, re-surveys of resolved cases")
 
     slug = models.SlugField(_("short name"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -336,6 +338,25 @@ class FollowUp(models.Model):
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     claimed_by = models.CharField(_("claimed by"), max_length=100, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # A follow-up a person added (surveys/call_scheduling.py, surveys/cases.py): who, why, and the resolved
+    # Case whose "is it fixed?" re-survey it is.
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scheduled by"),
+    )
+    note = models.CharField(_("why this call"), max_length=300, blank=True)
+    rechecks_case = models.ForeignKey(
+        "Case",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rechecks",
+        verbose_name=_("re-survey of case"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

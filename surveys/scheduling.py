@@ -59,6 +59,7 @@ __all__ = [
     "fatigue_block",
     "is_allowed",
     "next_contact_slot",
+    "offered_slots",
     "part_of_day",
     "plan_contact",
     "retry_slot",
@@ -387,6 +388,47 @@ def _next(start, zone, family, policy, calendar, preferred, avoid, not_after, se
         # A preference narrows the windows; it must not make the customer unreachable.
         found = _search(start, zone, _rules(family, policy, calendar, None, avoid), not_after, search_days, channel)
     return found
+
+
+def offered_slots(
+    now: datetime,
+    *,
+    zone: ZoneInfo,
+    channel: str,
+    policy: ContactPolicy,
+    calendar: HolidayCalendar,
+    part: str | None = None,
+    history: ContactHistory,
+    not_after: datetime | None = None,
+    count: int = 6,
+    spacing: timedelta = timedelta(hours=1),
+) -> list[datetime]:
+    """Up to ``count`` allowed moments after ``now``, ``spacing`` apart, for a person scheduling a contact.
+
+    Each is inside the customer's windows (``next_contact_slot``, so the preferred part of the day narrows
+    them) and past the fatigue caps that bound contacts in an open follow-up (``fatigue_block`` with
+    ``new_follow_up=False``: attempts per period, calls per week, the pause after a refusal). The search
+    starts at the next quarter hour, so the first offer is a time a person can still make.
+    """
+    now = _aware(now, "now")
+    quarter = timedelta(minutes=15)
+    start = now + quarter - (now - datetime(2000, 1, 1, tzinfo=UTC)) % quarter
+    offered: list[datetime] = []
+    for _hop in range(count * 4):  # fatigue can push the search on a few times; bounded all the same
+        slot = next_contact_slot(
+            start, zone=zone, channel=channel, policy=policy, calendar=calendar, part=part, not_after=not_after
+        )
+        if slot.moment is None:
+            break
+        block = fatigue_block(slot.moment, history=history, policy=policy, new_follow_up=False, channel=channel)
+        if block is not None:
+            start = block[1]
+            continue
+        offered.append(slot.moment)
+        if len(offered) == count:
+            break
+        start = slot.moment + spacing
+    return offered
 
 
 def event_window(event_at: datetime, *, cool_off: timedelta, deadline: timedelta) -> tuple[datetime, datetime]:

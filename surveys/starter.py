@@ -1,4 +1,8 @@
-"""The starter survey that ships with the product: pure data (surveys/data/starter_survey.json) → rows.
+"""The surveys that ship with the product: pure data (surveys/data/*.json) → rows.
+
+- the starter survey ``wallet-follow-up`` (surveys/data/starter_survey.json, installed by surveys 0003);
+- the "is it fixed?" re-survey ``case-recheck`` sent after a case is resolved (surveys/data/recheck_survey.json,
+  installed by surveys 0005).
 
 The loader takes the model classes as arguments, so the data migration (surveys 0003) can pass its
 historical models and tests and the demo data can pass the live ones. It is idempotent: when the
@@ -15,6 +19,8 @@ from typing import Any
 STARTER_PATH = Path(__file__).resolve().parent / "data" / "starter_survey.json"
 STARTER_KEY = "wallet-follow-up"
 STARTER_VERSION = 1
+RECHECK_PATH = STARTER_PATH.with_name("recheck_survey.json")
+RECHECK_KEY = "case-recheck"
 
 
 def starter_data(path: Path = STARTER_PATH) -> dict[str, Any]:
