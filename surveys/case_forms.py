@@ -30,6 +30,15 @@ class ResolveCaseForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What was done and what the customer was told (optional)."),
     )
+    recheck = forms.BooleanField(
+        label=_("Ask the customer whether it is fixed"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "A three-question re-survey, sent through the customer's contact rules a day from now at the "
+            "earliest. A “no” opens a new case."
+        ),
+    )
 
 
 class ExtendDeadlineForm(forms.Form):

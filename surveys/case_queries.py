@@ -10,7 +10,8 @@ from django.db.models import Q, QuerySet, Value
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from surveys.models import Answer, Case
+from surveys.case_rules import FIXED_CODE_WORDS, names_any
+from surveys.models import Answer, Case, FollowUp, Response
 
 
 def overdue_cases(now: datetime) -> QuerySet[Case]:
@@ -94,4 +95,33 @@ def case_answers(case: Case, *, language: str) -> list[AnswerLine]:
             text=answer.text,
         )
         for answer in answers
+    ]
+
+
+@dataclass(frozen=True)
+class RecheckLine:
+    """A re-survey of a resolved Case: when and how it goes out, and what the customer said."""
+
+    follow_up: FollowUp
+    fixed: bool | None  # the answer to "is it fixed?", None until answered
+    new_cases: tuple[Case, ...]  # the Cases its answers opened (a "no" opens one)
+
+
+def case_rechecks(case: Case) -> list[RecheckLine]:
+    """The "is it fixed?" re-surveys of ``case`` (at most one is planned), with their answers: three queries."""
+    follow_ups = list(case.rechecks.select_related("response").order_by("created_at"))
+    if not follow_ups:
+        return []
+    fixed = {
+        follow_up_id: answer
+        for follow_up_id, code, answer in Answer.objects.filter(
+            response__follow_up__in=follow_ups, response__status=Response.Status.SUBMITTED, question__kind="yes_no"
+        ).values_list("response__follow_up_id", "question__code", "yes_no")
+        if names_any(code, FIXED_CODE_WORDS)  # the question case_rules.not_fixed reads
+    }
+    opened: dict[int, list[Case]] = {}
+    for new_case in Case.objects.filter(follow_up__in=follow_ups).order_by("pk"):
+        opened.setdefault(new_case.follow_up_id, []).append(new_case)
+    return [
+        RecheckLine(follow_up, fixed.get(follow_up.pk), tuple(opened.get(follow_up.pk, ()))) for follow_up in follow_ups
     ]

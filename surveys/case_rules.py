@@ -146,7 +146,7 @@ _ACCESS = _("Was locked out or could not sign in (%(where)s).")
 _NOT_FIXED = _("Says the problem of case %(case)s is not fixed (%(where)s).")
 
 # Words in the code of a re-survey's "is it fixed?" question (surveys/data/recheck_survey.json: ``fixed``).
-_FIXED_CODE_WORDS = ("fixed", "resolved", "solved")
+FIXED_CODE_WORDS = ("fixed", "resolved", "solved")
 
 
 def _need(category: str, priority: int, message, **params: object) -> CaseNeed:
@@ -209,7 +209,7 @@ def not_fixed(answers: Iterable[AnsweredQuestion], *, case_id: int, category: st
     """A re-survey of a resolved Case answered "no" to its "is it fixed?" question (a yes/no question whose
     code names fixing) reopens the matter: a new Case of the same category, high priority at least."""
     for answer in answers:
-        if answer.kind == "yes_no" and answer.value.yes_no is False and names_any(answer.code, _FIXED_CODE_WORDS):
+        if answer.kind == "yes_no" and answer.value.yes_no is False and names_any(answer.code, FIXED_CODE_WORDS):
             priority = URGENT if category in URGENT_CATEGORIES else HIGH
             return _need(category, priority, _NOT_FIXED, case=f"#{case_id}", where=answer.code)
     return None

@@ -10,4 +10,6 @@ urlpatterns = [
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/resolve/", views.resolve, name="resolve"),
     path("<int:pk>/extend/", views.extend, name="extend"),
+    path("<int:pk>/start/", views.start, name="start"),
+    path("<int:pk>/complex/", views.mark_complex, name="complex"),
 ]

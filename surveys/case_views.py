@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -74,6 +76,47 @@ def resolve(request, pk: int):
         case.refresh_from_db()  # a colleague may have resolved it: show what they recorded
         return _detail_page(request, case, resolve_form=form, status=400 if refused.field in form.fields else 409)
     messages.success(request, _("The case is resolved."))
+    if form.cleaned_data["recheck"]:
+        recheck = cases.plan_recheck(case=case, by=request.user, now=timezone.now())
+        if recheck.follow_up is not None:
+            messages.info(
+                request,
+                _("The re-survey is planned for %(when)s (by %(channel)s).")
+                % {
+                    "when": date_format(localtime(recheck.follow_up.scheduled_for), "Y-m-d H:i"),
+                    "channel": recheck.follow_up.get_channel_display(),
+                },
+            )
+        else:
+            messages.warning(request, _("No re-survey was planned: %(problem)s") % {"problem": recheck.problem})
+    return redirect("cases:detail", pk=case.pk)
+
+
+@staff_page("surveys.change_case")
+@require_POST
+def start(request, pk: int):
+    case = case_queries.case_for(request.user, pk)
+    try:
+        cases.start_case(case=case, by=request.user, now=timezone.now())
+    except cases.CaseRefused as refused:
+        case.refresh_from_db()
+        return _detail_page(request, case, refusal=refused.message, status=409)
+    messages.success(request, _("The case is in progress."))
+    return redirect("cases:detail", pk=case.pk)
+
+
+@staff_page("surveys.change_case")
+@require_POST
+def mark_complex(request, pk: int):
+    case = case_queries.case_for(request.user, pk)
+    if not case_queries.sees_all_cases(request.user):
+        raise PermissionDenied  # like the extension, a manager's decision about the regulatory clock
+    try:
+        cases.mark_complex(case=case, by=request.user, now=timezone.now())
+    except cases.CaseRefused as refused:
+        case.refresh_from_db()
+        return _detail_page(request, case, refusal=refused.message, status=409)
+    messages.success(request, _("The case is marked as complex: the customer must be answered within 30 days."))
     return redirect("cases:detail", pk=case.pk)
 
 
@@ -98,13 +141,12 @@ def extend(request, pk: int):
     return redirect("cases:detail", pk=case.pk)
 
 
-def _detail_page(request, case: Case, *, resolve_form=None, extend_form=None, status: int = 200):
+def _detail_page(request, case: Case, *, resolve_form=None, extend_form=None, refusal: str = "", status: int = 200):
     now = timezone.now()
     resolved = case.status == Case.Status.RESOLVED
     can_change = request.user.has_perm("surveys.change_case")
-    can_extend = (
-        can_change and case_queries.sees_all_cases(request.user) and not resolved and not case.regulatory_extended_at
-    )
+    manages = can_change and case_queries.sees_all_cases(request.user)
+    can_extend = manages and not resolved and not case.regulatory_extended_at
     return render(
         request,
         "surveys/cases/detail.html",
@@ -116,9 +158,13 @@ def _detail_page(request, case: Case, *, resolve_form=None, extend_form=None, st
             "regulatory_overdue": not resolved and case.regulatory_due_at < now,
             "resolve_form": (resolve_form or ResolveCaseForm()) if can_change and not resolved else None,
             "extend_form": (extend_form or ExtendDeadlineForm()) if can_extend else None,
+            "can_start": can_change and case.status == Case.Status.OPEN,
+            "can_mark_complex": manages and not resolved and not case.complex,
+            "rechecks": case_queries.case_rechecks(case),
             "refusals": [
                 error for form in (resolve_form, extend_form) if form is not None for error in form.non_field_errors()
-            ],
+            ]
+            + ([refusal] if refusal else []),
         },
         status=status,
     )

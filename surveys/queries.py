@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import pandas as pd
+import phonenumbers
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMinute
@@ -99,6 +100,34 @@ def follow_up_for_agent(agent: User, pk: int) -> FollowUp:
             Q(assigned_agent=agent) | Q(assigned_agent__isnull=True), channel="phone"
         ),
         pk=pk,
+    )
+
+
+def find_customers(query: str, *, limit: int = 10) -> list[Customer]:
+    """Customers whose bank reference or phone number is exactly ``query`` (the agent scheduling a call).
+
+    Exact matches only: an agent finds the customer on the line, and cannot browse customers by name. A
+    phone number is read as E.164 or as a mainland number (+86 by default).
+    """
+    query = query.strip()
+    if not query:
+        return []
+    matches = Q(bank_reference=query)
+    try:
+        number = phonenumbers.parse(query, "CN")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_possible_number(number):
+        matches |= Q(phone=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return list(Customer.objects.filter(matches).order_by("name", "pk")[:limit])
+
+
+def open_follow_up_of(customer: Customer) -> FollowUp | None:
+    """The customer's open follow-up, if any (there is at most one), with its campaign."""
+    return (
+        FollowUp.objects.filter(customer=customer, status__in=FollowUp.OPEN_STATUSES)
+        .select_related("campaign", "assigned_agent")
+        .first()
     )
 
 

@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("agent/calls/", include("surveys.console_urls")),
     path("agent/script/", include("surveys.script_urls")),
+    path("agent/schedule/", include("surveys.call_scheduling_urls")),
     path("agent/", include("surveys.urls")),
     path("cases/", include("surveys.case_urls")),
     path("manager/campaigns/", include("surveys.campaign_urls")),

@@ -81,8 +81,10 @@ def test_another_agents_case_is_a_404_on_every_url(client, agent, bob):
     )
     assert resolved.status_code == 404
     assert client.post(reverse("cases:extend", args=[case.pk]), {"reason": "x"}).status_code == 404
+    assert client.post(reverse("cases:start", args=[case.pk])).status_code == 404
+    assert client.post(reverse("cases:complex", args=[case.pk])).status_code == 404
     case.refresh_from_db()
-    assert case.status == Case.Status.OPEN and case.regulatory_extended_at is None
+    assert case.status == Case.Status.OPEN and case.regulatory_extended_at is None and not case.complex
 
 
 @pytest.mark.parametrize("url", ["/cases/999999/", "/cases/999999/resolve/", "/cases/0/", "/cases/abc/", "/cases/-1/"])
