@@ -201,8 +201,8 @@ def _copy_reference() -> tuple[float, int]:
 
     columns = (
         "campaign_id, customer_id, wallet_event_id, status, channel, scheduled_for, attempts, priority, "
-        "assigned_agent_id, expires_at, close_reason, claimed_at, claimed_by, closed_at, created_at, "
-        "updated_at"
+        "assigned_agent_id, expires_at, close_reason, claimed_at, claimed_by, closed_at, scheduled_by_id, note, "
+        "rechecks_case_id, created_at, updated_at"
     )
     with tempfile.TemporaryFile() as spool:
         with connection.cursor() as cursor:

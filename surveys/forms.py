@@ -202,6 +202,10 @@ class CampaignForm(FieldsetsMixin, forms.ModelForm):
         survey_field.empty_label = _("Choose a published survey")
 
         self.fields["contact_policy"].choices = [(key, policy.label) for key, policy in PRESETS.items()]
+        # Manual campaigns are the standing ones the product keeps itself (surveys/standing.py).
+        self.fields["trigger"].choices = [
+            choice for choice in self.fields["trigger"].choices if choice[0] != Campaign.Trigger.MANUAL
+        ]
         # Checkboxes in order of preference: as submitted, else as stored, else messages first.
         if self.is_bound:
             first = self.data.getlist(self.add_prefix("channels")) if hasattr(self.data, "getlist") else []

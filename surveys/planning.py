@@ -461,10 +461,10 @@ def _insert_follow_ups_postgresql(spool: io.TextIOBase, *, campaign_id: int, now
             INSERT INTO {table} (
                 campaign_id, customer_id, wallet_event_id, status, channel, scheduled_for, attempts, priority,
                 assigned_agent_id, expires_at, close_reason, claimed_at, claimed_by, closed_at,
-                created_at, updated_at
+                scheduled_by_id, note, rechecks_case_id, created_at, updated_at
             )
             SELECT %s, s.customer_id, NULL, %s, s.channel, s.scheduled_for, 0, 0,
-                   NULL, NULL, '', NULL, '', NULL, %s, %s
+                   NULL, NULL, '', NULL, '', NULL, NULL, '', NULL, %s, %s
             FROM planning_staging s
         """  # noqa: S608 - the table name comes from the model, the values are parameters
         params = [campaign_id, FollowUp.Status.PLANNED, now, now]

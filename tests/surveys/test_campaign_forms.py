@@ -299,3 +299,11 @@ def test_every_field_label_is_translated_into_chinese(db):
         fields = {**CampaignForm().fields, **AudienceForm(audience={}).fields}
         untranslated = [name for name, field in fields.items() if str(field.label).isascii()]
     assert untranslated == []
+
+
+def test_managers_cannot_create_manual_campaigns_which_the_product_keeps_itself():
+    survey = factories.SurveyFactory()
+
+    errors = campaign_errors(survey, trigger="manual")
+
+    assert "trigger" in errors
