@@ -275,9 +275,7 @@ def test_an_agent_schedules_a_call_from_the_offered_times(client, agent, wang):
     assert (follow_up.scheduled_for, follow_up.assigned_agent) == (at(14), agent)
 
 
-def test_a_time_in_the_quiet_hours_is_refused_on_the_page_and_the_nearest_allowed_time_filled_in(
-    client, agent, wang
-):
+def test_a_time_in_the_quiet_hours_is_refused_on_the_page_and_the_nearest_allowed_time_filled_in(client, agent, wang):
     client.force_login(agent)
     url = reverse("scheduling:schedule", args=[customer_token(wang.pk)])
 
