@@ -49,7 +49,7 @@ def _aware_or_none(value) -> datetime | None:
 
 def slot_label(moment: datetime, zone: ZoneInfo) -> str:
     local = timezone.localtime(moment, zone)
-    return f"{formats.date_format(local, 'l')} {formats.date_format(local, 'SHORT_DATE_FORMAT')} {local:%H:%M}"
+    return f"{formats.date_format(local, 'l')} {local:%Y-%m-%d %H:%M}"  # the weekday in the page's language
 
 
 class FindCustomerForm(forms.Form):
