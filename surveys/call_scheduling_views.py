@@ -47,33 +47,21 @@ def schedule(request, token: str):
     if customer_id is None:
         raise Http404
     customer = get_object_or_404(Customer, pk=customer_id)
-    now = timezone.now()
-    options = call_scheduling.call_options(customer=customer, now=now)
+    options = call_scheduling.call_options(customer=customer, now=timezone.now())
     form = ScheduleCallForm(request.POST or None, zone=options.zone, offered=options.offered)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                follow_up = call_scheduling.schedule_call(
-                    customer_id=customer.pk,
-                    agent=request.user,
-                    at=form.cleaned_data["when"],
-                    note=form.cleaned_data["note"],
-                    keep=form.cleaned_data["keep"],
-                    now=timezone.now(),
-                )
-            except call_scheduling.ScheduleRefused as refused:
-                _show_refusal(form, refused, options.zone)
-                status = 400 if refused.field else 409
-            else:
-                messages.success(
-                    request,
-                    _("The call to %(name)s is scheduled for %(when)s, their local time.")
-                    % {"name": customer.name, "when": slot_label(follow_up.scheduled_for, options.zone)},
-                )
-                return redirect("surveys:agent-queue")
-    return _page(request, customer, options, form, status=status)
+
+    def save(data) -> FollowUp:
+        return call_scheduling.schedule_call(
+            customer_id=customer.pk,
+            agent=request.user,
+            at=data["when"],
+            note=data["note"],
+            keep=data["keep"],
+            now=timezone.now(),
+        )
+
+    message = _("The call to %(name)s is scheduled for %(when)s, their local time.")
+    return _submit(request, customer, options, form, save=save, message=message)
 
 
 @staff_page("surveys.work_call_queue")
@@ -83,32 +71,35 @@ def move(request, pk: int):
     if follow_up.status not in FollowUp.DUE_STATUSES:
         messages.warning(request, _("Only a call that is waiting to be made can be moved."))
         return redirect("console:call", pk=follow_up.pk)
-    now = timezone.now()
-    options = call_scheduling.call_options(customer=follow_up.customer, follow_up=follow_up, now=now)
+    options = call_scheduling.call_options(customer=follow_up.customer, follow_up=follow_up, now=timezone.now())
     form = ScheduleCallForm(request.POST or None, zone=options.zone, offered=options.offered, moving=True)
+
+    def save(data) -> FollowUp:
+        return call_scheduling.move_call(
+            follow_up_id=follow_up.pk, agent=request.user, at=data["when"], note=data["note"], now=timezone.now()
+        )
+
+    message = _("The call to %(name)s is moved to %(when)s, their local time.")
+    return _submit(request, follow_up.customer, options, form, save=save, message=message, follow_up=follow_up)
+
+
+def _submit(request, customer: Customer, options, form, *, save, message: str, follow_up: FollowUp | None = None):
+    """GET: the page. POST: ``save`` the valid form and go back to the queue, or the page again with the
+    refusal (400 for the agent's input, 409 when the call or customer changed meanwhile)."""
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
-                moved = call_scheduling.move_call(
-                    follow_up_id=follow_up.pk,
-                    agent=request.user,
-                    at=form.cleaned_data["when"],
-                    note=form.cleaned_data["note"],
-                    now=timezone.now(),
-                )
+                saved = save(form.cleaned_data)
             except call_scheduling.ScheduleRefused as refused:
                 _show_refusal(form, refused, options.zone)
                 status = 400 if refused.field else 409
             else:
-                messages.success(
-                    request,
-                    _("The call to %(name)s is moved to %(when)s, their local time.")
-                    % {"name": follow_up.customer.name, "when": slot_label(moved.scheduled_for, options.zone)},
-                )
+                when = slot_label(saved.scheduled_for, options.zone)
+                messages.success(request, message % {"name": customer.name, "when": when})
                 return redirect("surveys:agent-queue")
-    return _page(request, follow_up.customer, options, form, follow_up=follow_up, status=status)
+    return _page(request, customer, options, form, follow_up=follow_up, status=status)
 
 
 def _show_refusal(form: ScheduleCallForm, refused: call_scheduling.ScheduleRefused, zone) -> None:
