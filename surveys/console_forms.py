@@ -100,9 +100,16 @@ class CallOutcomeForm(forms.Form):
     expected_attempts = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     started_at = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
-    def __init__(self, *args, zone: ZoneInfo, **kwargs) -> None:
+    def __init__(self, *args, zone: ZoneInfo, interview_done: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.zone = zone
+        if interview_done:
+            # The agent's phone interview completed the follow-up: "complete" is the one outcome left to record.
+            complete = ContactAttempt.Outcome.COMPLETE
+            outcome = self.fields["outcome"]
+            outcome.choices = [(value, label) for value, label in outcome.choices if value == complete]
+            outcome.initial = complete
+            self.fields["callback_at"].widget = forms.HiddenInput()  # a completed call has no call-back
         field = self.fields["callback_at"]
         field.zone = zone
         now_there = timezone.localtime(timezone.now(), zone)

@@ -42,11 +42,26 @@ def _claim_first(request, follow_up: FollowUp, *, status: int = 200):
     return render(request, "surveys/console/claim_first.html", {"follow_up": follow_up}, status=status)
 
 
+def _interview_done(request, follow_up: FollowUp) -> bool:
+    """The agent's phone interview has just completed this follow-up and the call itself is still to be recorded.
+
+    Submitting the answers completes the follow-up (surveys/answering.py); the call service then takes a
+    "complete" outcome on it once. The page asks the service's own rule, so it offers the form exactly then.
+    """
+    return calls._completed_by_this_call(follow_up, request.user)
+
+
 def _call_page(request, follow_up: FollowUp, *, form=None, revealed: bool = False, status: int = 200):
     zone = _zone(follow_up)
     started = _started_token(request, follow_up)
-    if form is None and follow_up.is_open:
-        form = CallOutcomeForm(zone=zone, initial={"expected_attempts": follow_up.attempts, "started_at": started})
+    interview_done = _interview_done(request, follow_up)
+    records_outcome = follow_up.is_open or interview_done
+    if form is None and records_outcome:
+        form = CallOutcomeForm(
+            zone=zone,
+            interview_done=interview_done,
+            initial={"expected_attempts": follow_up.attempts, "started_at": started},
+        )
     return render(
         request,
         "surveys/console/call.html",
@@ -56,7 +71,8 @@ def _call_page(request, follow_up: FollowUp, *, form=None, revealed: bool = Fals
             "event": follow_up.wallet_event,
             "attempts": queries.earlier_attempts(follow_up),
             "zone": zone.key,
-            "form": form if follow_up.is_open else None,
+            "form": form if records_outcome else None,
+            "interview_done": interview_done,
             "started_at": started,
             "revealed": revealed,
             "can_reveal": follow_up.is_open and request.user.has_perm("accounts.reveal_customer_phone"),
@@ -109,7 +125,7 @@ def record_outcome(request, pk: int):
     if follow_up.assigned_agent_id is None:
         return _claim_first(request, follow_up, status=409)
     zone = _zone(follow_up)
-    form = CallOutcomeForm(request.POST, zone=zone)
+    form = CallOutcomeForm(request.POST, zone=zone, interview_done=_interview_done(request, follow_up))
     if not form.is_valid():
         return _call_page(request, follow_up, form=form, status=400)
     now = timezone.now()

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from surveys.models import ContactAttempt, FollowUp
+from surveys.models import ContactAttempt, FollowUp, Response
 from tests import factories
 
 Outcome = ContactAttempt.Outcome
@@ -359,6 +359,65 @@ def test_a_call_recorded_meanwhile_by_someone_else_is_refused_with_409(client, a
 
     assert response.status_code == 409
     assert unchanged(follow_up) and not follow_up.attempts_made.exists()
+
+
+def interviewed_call(agent, *, mode=Response.Mode.PHONE) -> FollowUp:
+    """Alice's call whose answers were just submitted: submitting completed the follow-up (surveys/answering.py)."""
+    follow_up = due_call(assigned_agent=agent, status=Status.COMPLETED, closed_at=at(9, 51))
+    factories.ResponseFactory(follow_up=follow_up, mode=mode, taken_by=agent if mode == Response.Mode.PHONE else None)
+    return follow_up
+
+
+def test_after_alices_phone_interview_the_call_page_asks_for_the_outcome(client, agent):
+    follow_up = interviewed_call(agent)
+    client.force_login(agent)
+
+    html = page(client.get(reverse("console:call", args=[follow_up.pk])))
+
+    assert "The customer's answers are recorded. Record how the call ended below." in html
+    assert "This call is closed" not in html and "Read the survey to the customer" not in html
+    assert re.findall(r'name="outcome" value="([^"]+)"', html) == [Outcome.COMPLETE]
+    assert "Completed the survey" in html and "Asked to be called back" not in html
+    assert 'type="datetime-local"' not in html
+
+
+def test_alice_records_her_completed_interview_once_and_the_call_is_then_closed(client, agent, clock):
+    follow_up = interviewed_call(agent)
+    client.force_login(agent)
+    form = open_call(client, follow_up)
+    clock.move_to(at(10, 0))
+
+    response = client.post(reverse("console:outcome", args=[follow_up.pk]), {**form, "outcome": Outcome.COMPLETE})
+
+    assert response.status_code == 302 and response["Location"] == reverse("surveys:agent-queue")
+    assert "is recorded: Completed the survey" in page(client.get(response["Location"]))
+    follow_up.refresh_from_db()
+    assert follow_up.status == Status.COMPLETED and follow_up.attempts == 1
+    assert follow_up.attempts_made.get().outcome == Outcome.COMPLETE
+    html = page(client.get(reverse("console:call", args=[follow_up.pk])))
+    assert "This call is closed" in html and 'name="outcome"' not in html
+
+
+def test_after_the_interview_another_outcome_is_refused_and_nothing_written(client, agent, clock):
+    follow_up = interviewed_call(agent)
+    client.force_login(agent)
+    form = open_call(client, follow_up)
+    clock.move_to(at(10, 0))
+
+    response = client.post(reverse("console:outcome", args=[follow_up.pk]), {**form, "outcome": Outcome.NO_ANSWER})
+
+    assert response.status_code == 400
+    assert 'name="outcome" value="complete"' in page(response)
+    assert unchanged(follow_up) and not follow_up.attempts_made.exists()
+
+
+def test_answers_the_customer_gave_on_the_web_leave_the_call_closed(client, agent):
+    follow_up = interviewed_call(agent, mode=Response.Mode.WEB)
+    client.force_login(agent)
+
+    html = page(client.get(reverse("console:call", args=[follow_up.pk])))
+
+    assert "This call is closed" in html and 'name="outcome"' not in html
 
 
 def test_posts_without_the_csrf_token_are_refused(agent, caplog):
