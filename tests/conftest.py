@@ -41,6 +41,12 @@ def agent(db):
 
 
 @pytest.fixture
+def bob(db):
+    """Another agent: Alice must not see or change his calls and cases."""
+    return factories.UserFactory(username="bob", first_name="Bob", roles=["agent"])
+
+
+@pytest.fixture
 def manager(db):
     return factories.UserFactory(username="maggie", first_name="Maggie", roles=["manager"])
 

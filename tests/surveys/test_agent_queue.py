@@ -87,11 +87,6 @@ def test_calls_of_a_paused_campaign_and_of_opted_out_customers_are_not_in_the_qu
 # --- Two sections, claiming and giving back -------------------------------------------------------
 
 
-@pytest.fixture
-def bob(db):
-    return factories.UserFactory(username="bob", first_name="Bob", roles=["agent"])
-
-
 def section(page: str, key: str) -> str:
     """The HTML of one section of the queue ("mine" or "pool")."""
     start = page.index(f'id="queue-{key}"')

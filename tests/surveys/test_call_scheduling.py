@@ -45,11 +45,6 @@ def client():
 
 
 @pytest.fixture
-def bob(db):
-    return factories.UserFactory(username="bob", first_name="Bob", roles=["agent"])
-
-
-@pytest.fixture
 def wang(db):
     """A customer who consented to be contacted, in Shanghai, with no open follow-up."""
     return factories.CustomerFactory(

@@ -32,11 +32,6 @@ def clock():
         yield traveller
 
 
-@pytest.fixture
-def bob(db):
-    return factories.UserFactory(username="bob", first_name="Bob", roles=["agent"])
-
-
 def consenting_customer(**fields):
     fields.setdefault("consent_given_at", NOW - timedelta(days=100))
     fields.setdefault("consent_source", "enrolment")

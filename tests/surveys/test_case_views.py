@@ -22,11 +22,6 @@ def wednesday_morning():
         yield
 
 
-@pytest.fixture
-def bob(db):
-    return factories.UserFactory(username="bob", first_name="Bob", roles=["agent"])
-
-
 def page(client, url, **params):
     response = client.get(url, params, HTTP_ACCEPT_LANGUAGE="en")
     return response, response.content.decode()

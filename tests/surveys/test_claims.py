@@ -18,11 +18,6 @@ WEDNESDAY_10 = datetime(2026, 3, 11, 10, 0, tzinfo=SHANGHAI)
 
 
 @pytest.fixture
-def bob(db):
-    return factories.UserFactory(username="bob", first_name="Bob", roles=["agent"])
-
-
-@pytest.fixture
 def pool_call(db):
     with time_machine.travel(WEDNESDAY_10, tick=False):
         return factories.FollowUpFactory()
