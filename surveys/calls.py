@@ -62,7 +62,7 @@ def _check_call(*, outcome: str, started_at: datetime, ended_at: datetime, now: 
         raise InvalidCall("ended_at", _("The call cannot end in the future."))
 
 
-def _completed_by_this_call(follow_up: FollowUp, agent: User) -> bool:
+def completed_by_this_call(follow_up: FollowUp, agent: User) -> bool:
     """The agent's phone interview was submitted just before the outcome: its COMPLETED status is ours.
 
     Submitting a Response completes the follow-up (surveys/answering.py), so "complete" is recorded on a
@@ -77,12 +77,25 @@ def _completed_by_this_call(follow_up: FollowUp, agent: User) -> bool:
     )
 
 
+def _interview_start(follow_up: FollowUp, *, agent: User, started_at: datetime, ended_at: datetime) -> datetime:
+    """The call began no later than the agent's interview: the call page that records a completed interview
+    was opened after the script, so its own start time would leave the interview out of the handling time."""
+    interview = (
+        Response.objects.filter(follow_up=follow_up, mode=Response.Mode.PHONE, taken_by=agent)
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    if interview is not None and interview < started_at and ended_at - interview <= MAX_HANDLING_TIME:
+        return interview
+    return started_at
+
+
 def _check_follow_up(follow_up: FollowUp, *, agent: User, outcome: str, expected_attempts: int | None) -> bool:
     """Refuse a follow-up the agent may no longer record on; True when it is already completed by this call."""
     if follow_up.assigned_agent_id not in (None, agent.pk):
         raise StaleFollowUp(_("This follow-up has been given to another agent. Nothing was saved."))
     if not follow_up.is_open:
-        if outcome == Outcome.COMPLETE and _completed_by_this_call(follow_up, agent):
+        if outcome == Outcome.COMPLETE and completed_by_this_call(follow_up, agent):
             return True
         raise StaleFollowUp(
             _("This follow-up was closed meanwhile (%(status)s). Nothing was saved.")
@@ -164,6 +177,7 @@ def record_call_outcome(
         )
         number = follow_up.attempts + 1
         if already_completed:
+            started_at = _interview_start(follow_up, agent=agent, started_at=started_at, ended_at=ended_at)
             # The interview already counted nothing as an attempt; this call is the attempt.
             FollowUp.objects.filter(pk=follow_up.pk, status=Status.COMPLETED, attempts=follow_up.attempts).update(
                 attempts=F("attempts") + 1, updated_at=now

@@ -48,7 +48,7 @@ def _interview_done(request, follow_up: FollowUp) -> bool:
     Submitting the answers completes the follow-up (surveys/answering.py); the call service then takes a
     "complete" outcome on it once. The page asks the service's own rule, so it offers the form exactly then.
     """
-    return calls._completed_by_this_call(follow_up, request.user)
+    return calls.completed_by_this_call(follow_up, request.user)
 
 
 def _call_page(request, follow_up: FollowUp, *, form=None, revealed: bool = False, status: int = 200):

@@ -244,6 +244,17 @@ def test_complete_is_recorded_on_a_follow_up_this_agents_phone_interview_just_co
     assert follow_up.attempts_made.count() == 1
 
 
+def test_the_handling_time_of_a_completed_interview_counts_from_the_start_of_the_interview(agent):
+    """The call page recording it is opened after the script, at 09:57; the interview began at 09:45."""
+    follow_up = due_call(assigned_agent=agent, status=Status.COMPLETED, closed_at=at(9, 57))
+    factories.ResponseFactory(follow_up=follow_up, mode=Response.Mode.PHONE, taken_by=agent, started_at=at(9, 45))
+
+    attempt = call(follow_up, agent, Outcome.COMPLETE, started_at=at(9, 57), ended_at=at(9, 58))
+
+    assert attempt.started_at == at(9, 45)
+    assert average_handling_time(since=at(0), until=at(23)) == timedelta(minutes=13)
+
+
 def test_a_web_answer_does_not_let_an_agent_record_a_complete_call(agent):
     follow_up = due_call(assigned_agent=agent, status=Status.COMPLETED, closed_at=at(9, 57))
     factories.ResponseFactory(follow_up=follow_up, mode=Response.Mode.WEB)

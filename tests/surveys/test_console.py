@@ -41,11 +41,6 @@ def client():
     return Client(HTTP_ACCEPT_LANGUAGE="en")
 
 
-@pytest.fixture
-def bob(db):
-    return factories.UserFactory(username="bob", first_name="Bob", roles=["agent"])
-
-
 def due_call(**fields) -> FollowUp:
     fields.setdefault("customer__consent_given_at", at(9, day=1))
     fields.setdefault("customer__consent_source", "enrolment")
@@ -429,3 +424,13 @@ def test_posts_without_the_csrf_token_are_refused(agent, caplog):
     assert client.post(reverse("console:outcome", args=[follow_up.pk]), {"outcome": "busy"}).status_code == 403
     assert not [r for r in caplog.records if r.name == "audit"]
     assert unchanged(follow_up) and not follow_up.attempts_made.exists()
+
+
+def test_the_call_page_says_why_an_agent_scheduled_the_call_and_offers_to_move_it(client, agent):
+    follow_up = due_call(assigned_agent=agent, note="Rang in about a refund")
+    client.force_login(agent)
+
+    text = page(client.get(reverse("console:call", args=[follow_up.pk])))
+
+    assert "Rang in about a refund" in text
+    assert reverse("scheduling:move", args=[follow_up.pk]) in text
