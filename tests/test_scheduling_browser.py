@@ -21,9 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pyte
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def test_an_agent_schedules_a_call_and_is_offered_the_nearest_allowed_time_for_a_forbidden_one(
-    page: Page, live_server
-):
+def test_an_agent_schedules_a_call_and_is_offered_the_nearest_allowed_time_for_a_forbidden_one(page: Page, live_server):
     alice = factories.UserFactory(username="alice", first_name="Alice", roles=["agent"])
     customer = factories.CustomerFactory(
         name="Wang Fang",
