@@ -29,7 +29,8 @@ def main(po_path: str, map_path: str) -> None:
         lines = [line.replace("#, fuzzy, ", "#, ") for line in lines]
         start = next(n for n, line in enumerate(lines) if line.startswith("msgstr"))
         # Chinese has one plural form (nplurals=1): a plural entry gets its one msgstr[0].
-        msgstr = "msgstr[0]" if "msgid_plural" in block else "msgstr"
+        # (A fuzzy entry's "#| msgid_plural" is the previous msgid's, not this entry's.)
+        msgstr = "msgstr[0]" if re.search(r"^msgid_plural ", block, re.M) else "msgstr"
         text = translations[key].replace('"', '\\"')
         lines = lines[:start] + [f'{msgstr} "{text}"']
         blocks[i] = "\n".join(lines)
