@@ -29,7 +29,7 @@ from accounts.models import Channel, Customer, User
 from surveys import dispatch, scheduling
 from surveys.history import attempt_histories
 from surveys.models import Campaign, FollowUp
-from surveys.standing import AGENT_CALLS, standing_campaign
+from surveys.standing import AGENT_CALLS, StandingCampaignUnavailable, standing_campaign, standing_campaign_rules
 
 __all__ = ["CallOptions", "ScheduleRefused", "call_options", "move_call", "schedule_call"]
 
@@ -111,7 +111,7 @@ def _offers(rules: _Rules, customer: Customer, *, start: datetime, not_after: da
 
 def call_options(*, customer: Customer, follow_up: FollowUp | None = None, now: datetime) -> CallOptions:
     """The times to offer for a call to ``customer``: a new one, or ``follow_up`` moved."""
-    campaign = follow_up.campaign if follow_up is not None else standing_campaign(AGENT_CALLS, now=now)
+    campaign = follow_up.campaign if follow_up is not None else standing_campaign_rules(AGENT_CALLS)
     zone = ZoneInfo(customer.time_zone)  # validated on the model
     problem = _unreachable(customer)
     if problem:
@@ -184,7 +184,11 @@ def schedule_call(
        PLANNED at that time, with who scheduled it and why.
     """
     note = _clean_note(note)
-    campaign = standing_campaign(AGENT_CALLS, now=now)
+    try:
+        campaign = standing_campaign(AGENT_CALLS, now=now)
+    except StandingCampaignUnavailable:
+        message = _("Agent-scheduled calls need a published version of the survey “%(key)s”.")
+        raise ScheduleRefused(message % {"key": AGENT_CALLS.survey_key}) from None
     if campaign.status != Campaign.Status.RUNNING:
         raise ScheduleRefused(
             _("A manager has paused agent-scheduled calls (campaign “%(name)s”).") % {"name": campaign.name}

@@ -32,7 +32,7 @@ from surveys import case_rules, dispatch, scheduling
 from surveys.history import attempt_histories
 from surveys.models import Answer, Campaign, Case, FollowUp, Response
 from surveys.skip_logic import AnswerValue
-from surveys.standing import CASE_RECHECK, standing_campaign
+from surveys.standing import CASE_RECHECK, StandingCampaignUnavailable, standing_campaign
 
 _UNRESOLVED = (Case.Status.OPEN, Case.Status.IN_PROGRESS)
 _SUMMARY_LENGTH = Case._meta.get_field("summary").max_length
@@ -327,7 +327,11 @@ def plan_recheck(*, case: Case, by: User, now: datetime) -> Recheck:
     """
     if case.status != Case.Status.RESOLVED:
         raise CaseRefused(_("Only a resolved case can be re-surveyed."))
-    campaign = standing_campaign(CASE_RECHECK, now=now)
+    try:
+        campaign = standing_campaign(CASE_RECHECK, now=now)
+    except StandingCampaignUnavailable:
+        message = _("The re-survey needs a published version of the survey “%(key)s”.")
+        return Recheck(None, message % {"key": CASE_RECHECK.survey_key})
     if campaign.status != Campaign.Status.RUNNING:
         return Recheck(None, _("A manager has paused the re-surveys (campaign “%(name)s”).") % {"name": campaign.name})
     with transaction.atomic():

@@ -56,8 +56,16 @@ CASE_RECHECK = StandingCampaign(
 )
 
 
+class StandingCampaignUnavailable(Exception):
+    """The standing campaign cannot be created: its survey exists but no version of it is published."""
+
+
 def _published_survey(spec: StandingCampaign, *, now: datetime) -> Survey:
-    """The newest published version of the campaign's survey, installed from the shipped file if missing."""
+    """The newest published version of the campaign's survey, installed from the shipped file if missing.
+
+    Raises StandingCampaignUnavailable when the survey's key exists with no published version (a manager
+    archived it): reinstalling the shipped version over theirs would be wrong, so a person must publish one.
+    """
     survey = Survey.objects.filter(key=spec.survey_key, status=Survey.Status.PUBLISHED).order_by("-version").first()
     if survey is not None:
         return survey
@@ -68,7 +76,18 @@ def _published_survey(spec: StandingCampaign, *, now: datetime) -> Survey:
         now=now,
         data=starter_data(spec.survey_path),
     )
-    return Survey.objects.filter(key=spec.survey_key, status=Survey.Status.PUBLISHED).order_by("-version").get()
+    survey = Survey.objects.filter(key=spec.survey_key, status=Survey.Status.PUBLISHED).order_by("-version").first()
+    if survey is None:
+        raise StandingCampaignUnavailable(f"no published version of the survey {spec.survey_key!r}")
+    return survey
+
+
+def standing_campaign_rules(spec: StandingCampaign) -> Campaign:
+    """The standing campaign if it exists, else an unsaved one with its defaults: enough to read its contact
+    rules (surveys.dispatch.rules_for) without writing anything, e.g. to offer times on a page."""
+    return Campaign.objects.filter(slug=spec.slug).first() or Campaign(
+        slug=spec.slug, name=spec.name, trigger=Campaign.Trigger.MANUAL, channels=list(spec.channels)
+    )
 
 
 def standing_campaign(spec: StandingCampaign, *, now: datetime) -> Campaign:

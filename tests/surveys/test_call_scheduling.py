@@ -16,7 +16,7 @@ from django.utils import translation
 
 from surveys import call_scheduling
 from surveys.call_scheduling_forms import customer_token
-from surveys.models import Campaign, ContactAttempt, FollowUp
+from surveys.models import Campaign, ContactAttempt, FollowUp, Survey
 from surveys.standing import AGENT_CALLS
 from tests import factories
 
@@ -338,3 +338,19 @@ def test_a_scheduled_call_counts_nothing_against_the_customer_until_it_is_made(a
     schedule(wang, agent, at(14))
 
     assert not ContactAttempt.objects.filter(follow_up__customer=wang).exists()
+
+
+def test_opening_the_schedule_page_writes_nothing(client, agent, wang):
+    client.force_login(agent)
+
+    response = client.get(reverse("scheduling:schedule", args=[customer_token(wang.pk)]))
+
+    assert response.status_code == 200
+    assert not Campaign.objects.filter(slug=AGENT_CALLS.slug).exists()
+
+
+def test_no_call_is_scheduled_when_a_manager_archived_every_version_of_its_survey(agent, wang):
+    Survey.objects.filter(key=AGENT_CALLS.survey_key).update(status=Survey.Status.ARCHIVED)
+
+    with pytest.raises(call_scheduling.ScheduleRefused, match="published version"):
+        schedule(wang, agent, at(14))

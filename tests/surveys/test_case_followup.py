@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from surveys import cases, scheduling, tokens
 from surveys.calendars import calendar_for
 from surveys.cases import CaseRefused
-from surveys.models import Campaign, Case, FollowUp
+from surveys.models import Campaign, Case, FollowUp, Survey
 from surveys.policies import get_policy
 from surveys.standing import CASE_RECHECK
 from tests import factories
@@ -324,3 +324,13 @@ def test_a_customer_who_says_it_is_fixed_opens_no_case(client, agent, manager):
     client.force_login(manager)
     page = client.get(reverse("cases:detail", args=[case.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "The customer says it is fixed." in page
+
+
+def test_no_re_survey_when_a_manager_archived_every_version_of_its_survey(agent):
+    cases.plan_recheck(case=resolved_case(agent), by=agent, now=NOW)  # installs the shipped re-survey if missing
+    Campaign.objects.filter(slug=CASE_RECHECK.slug).delete()
+    Survey.objects.filter(key=CASE_RECHECK.survey_key).update(status=Survey.Status.ARCHIVED)
+
+    recheck = cases.plan_recheck(case=resolved_case(agent), by=agent, now=NOW)
+
+    assert recheck.follow_up is None and "published version" in recheck.problem
