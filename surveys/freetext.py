@@ -120,6 +120,32 @@ class Lexicon:
                     break
         return sorted(found)
 
+    def matches(self, text: str) -> list[tuple[str, str]]:
+        """Every (concern, keyword) the text mentions, by the same rules as ``tags``: the themes of the
+        dashboards. The concerns of the result are exactly ``tags(text)``; a keyword counts once however often
+        it occurs. A Chinese keyword found only inside a longer keyword of the same concern that counted is
+        not a theme of its own ("信息泄露" counts, not also "泄露"); an English match is already the longest
+        keyword at its position."""
+        lowered = unicodedata.normalize("NFKC", text).lower()
+        found: set[tuple[str, str]] = set()
+        counted: dict[str, list[tuple[int, int]]] = {}  # concern -> spans of counted Chinese matches
+        for keyword, concern in sorted(self.chinese, key=lambda entry: len(entry[0]), reverse=True):
+            start = lowered.find(keyword)
+            while start != -1:
+                end = start + len(keyword)
+                window = _clause_before(lowered, start)[-_CHINESE_WINDOW:]
+                inside = any(s <= start and end <= e for s, e in counted.get(concern, ()))
+                if not inside and not any(negation in window for negation in _CHINESE_NEGATIONS):
+                    found.add((concern, keyword))
+                    counted.setdefault(concern, []).append((start, end))
+                start = lowered.find(keyword, start + 1)
+        for concern, pattern in self.english.items():
+            for match in pattern.finditer(lowered):
+                words = _clause_before(lowered, match.start()).split()[-_ENGLISH_WINDOW:]
+                if not _ENGLISH_NEGATIONS.intersection(word.strip("\"'()") for word in words):
+                    found.add((concern, match.group()))
+        return sorted(found)
+
 
 def _clause_before(text: str, position: int) -> str:
     """The text between the last clause boundary and ``position``."""
