@@ -1,6 +1,8 @@
 """Free text: card and account numbers never stored, concerns tagged in Chinese and English."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from surveys import freetext
 from surveys.freetext import REDACTION, Lexicon, builtin_lexicon, luhn_valid, redact_numbers, tag_concerns
@@ -84,3 +86,49 @@ def test_a_word_added_by_a_manager_tags_answers_at_once():
 
     assert tag_concerns("转账一直显示处理中") == ["trust"]
     freetext.lexicon_changed()
+
+
+# --- Themes: which lexicon words matched (Lexicon.matches) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "themes"),
+    [
+        ("我的个人信息好像泄露了", [("security", "个人信息"), ("security", "泄露")]),
+        ("I think my details leaked", [("security", "leak")]),
+        ("Fraud, fraud and more FRAUD", [("security", "fraud")]),  # a word counts once
+        ("The app crashes, and I was charged twice", [("compatibility", "crash"), ("trust", "charged twice")]),
+        ("No fraud, but the app crashed", [("compatibility", "crash")]),  # the negated word is no theme
+        ("没有遇到盗刷", []),
+        ("Everything was fine, thank you", []),
+    ],
+)
+def test_it_names_the_words_that_tagged_the_text(text, themes):
+    assert Lexicon(builtin_lexicon()).matches(text) == themes
+
+
+def test_a_word_inside_a_longer_word_of_the_same_concern_is_not_a_theme_of_its_own():
+    lexicon = Lexicon({"security": ["泄露", "信息泄露"], "trust": ["信息"]})
+
+    assert lexicon.matches("我的信息泄露了") == [("security", "信息泄露"), ("trust", "信息")]
+    # "泄露" on its own, after the longer word, is a theme too.
+    twice = [("security", "信息泄露"), ("security", "泄露"), ("trust", "信息")]
+    assert lexicon.matches("信息泄露之后密码又泄露了") == twice
+
+
+def test_a_negated_longer_word_does_not_hide_the_shorter_one_elsewhere():
+    lexicon = Lexicon({"security": ["泄露", "信息泄露"]})
+
+    assert lexicon.matches("没有信息泄露。密码泄露了") == [("security", "泄露")]
+
+
+SAMPLE_WORDS = [word for words in builtin_lexicon().values() for word in words[:6]] + [
+    "没有", "not", "no", "never", "，", ", ", ". ", "的", "app", "我", " ",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(SAMPLE_WORDS), max_size=12))
+def test_the_themes_name_exactly_the_concerns_the_tagger_finds(words):
+    lexicon = Lexicon(builtin_lexicon())
+    for text in ("".join(words), " ".join(words)):
+        assert sorted({concern for concern, _ in lexicon.matches(text)}) == lexicon.tags(text)

@@ -27,3 +27,11 @@ def test_the_case_digest_goes_out_at_half_past_eight_in_shanghai():
 def test_reminders_and_expiry_run_on_beat():
     tasks = {entry["task"] for entry in schedule().values()}
     assert {"surveys.queue_due_reminders", "surveys.expire_unanswered"} <= tasks
+
+
+def test_the_dashboard_rollups_are_refreshed_every_minute_and_a_late_tick_is_dropped():
+    entry = schedule()["refresh-rollups"]
+
+    assert entry["task"] == "analytics.refresh_rollups"
+    assert entry["schedule"].total_seconds() == 60
+    assert entry["options"]["expires"] == 60
