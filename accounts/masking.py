@@ -26,3 +26,17 @@ def mask_email(email: str) -> str:
         return ""
     local, domain = email.split("@", 1)
     return f"{local[:1]}***@{domain}"
+
+
+def mask_reference(reference: str) -> str:
+    """Keep the last four characters of a bank reference: ****0042 (short ones are hidden whole)."""
+    if not reference:
+        return ""
+    if len(reference) <= 4:
+        return "*" * len(reference)
+    return f"{'*' * (len(reference) - 4)}{reference[-4:]}"
+
+
+def mask_name(name: str) -> str:
+    """Keep the first character of each part of a name: 王** / J*** S****."""
+    return " ".join(part[:1] + "*" * (len(part) - 1) for part in name.split())
