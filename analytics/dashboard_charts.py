@@ -103,6 +103,7 @@ def headline_chart(report: DashboardReport) -> dict:
         shown = None if value is None or nps.too_few else round(value, 1)
         fig.add_trace(go.Bar(name=name, y=[_("NPS answers")], x=[shown], orientation="h", marker_color=colour))
     figure = _layout(fig, y_title="", height=170, barmode="stack")
+    figure["layout"]["legend"]["traceorder"] = "normal"  # promoters first, as in the bar
     figure["layout"]["xaxis"] = {"fixedrange": True, "range": [0, 100], "ticksuffix": "%"}
     figure["layout"]["yaxis"] = {"fixedrange": True, "showticklabels": False}
     return figure

@@ -562,3 +562,62 @@ def test_the_page_reads_a_fixed_number_of_queries_whatever_the_number_of_rows(
     mark_refreshed(datetime(2026, 3, 11, 10, 0, tzinfo=SHANGHAI))
     with django_assert_max_num_queries(30):
         dashboard_page(client, by="segment")
+
+
+# --- End to end: answers given through the real answering path, counted by the real refresh ---------------------
+
+
+def test_answers_submitted_through_the_survey_are_counted_by_the_refresh_and_shown_on_the_dashboard(client, manager):
+    """50 customers answer a two-question survey (NPS; "did you see a payment you did not make?", a security
+    problem question): 20 promoters, 20 passives, 10 detractors; 20 say yes. The dashboard shows NPS 20.0 ±20.7
+    and security 40.0% (27.6–53.8%), as worked out in the module docstring."""
+    from analytics.rollups import refresh_funnel_rollups, refresh_response_rollups
+    from surveys import answering
+    from surveys.models import FollowUp
+    from surveys.skip_logic import AnswerValue
+
+    survey = factories.SurveyFactory()
+    factories.QuestionFactory(survey=survey, code="nps", position=1, kind=Question.Kind.NPS)
+    factories.QuestionFactory(
+        survey=survey,
+        code="unknown_payment",
+        position=2,
+        kind=Question.Kind.YES_NO,
+        concern="security",
+        prompt_en="Did you see a payment you did not make?",
+        prompt_zh="您是否看到不是您本人发起的支付？",
+    )
+    campaign = factories.CampaignFactory(survey=survey, name="Spring")
+    questions = answering.survey_questions(survey)
+    submitted = datetime(2026, 3, 11, 9, 0, tzinfo=SHANGHAI)
+    scores = [9, 10] * 10 + [7, 8] * 10 + [0, 3, 6, 5, 6] * 2
+    for index, score in enumerate(scores):
+        follow_up = factories.FollowUpFactory(
+            campaign=campaign, channel="sms", status=FollowUp.Status.INVITED, customer__device_os="ios"
+        )
+        for code, value in (("nps", AnswerValue(number=score)), ("unknown_payment", AnswerValue(yes_no=index < 20))):
+            answering.save_answer(
+                follow_up=follow_up,
+                questions=questions,
+                question=questions.by_code[code],
+                value=value,
+                language="en",
+                now=submitted,
+            )
+        outcome = answering.submit_response(follow_up=follow_up, questions=questions, language="en", now=submitted)
+        assert outcome.status == answering.SubmitStatus.SUBMITTED
+
+    refreshed = datetime(2026, 3, 11, 9, 30, tzinfo=SHANGHAI)
+    assert refresh_response_rollups(now=refreshed) == 50
+    refresh_funnel_rollups(now=refreshed)
+
+    client.force_login(manager)
+    html, tables = dashboard_page(client, campaign=str(campaign.pk))
+    headline = tables["headline-table"]
+    assert row(headline, "Respondents")[1] == "50"
+    assert row(headline, "NPS (−100 to 100)")[1:] == ["20.0", "50"]
+    assert row(headline, "NPS margin of error (95%)")[1] == "±20.7"
+    assert row(tables["concerns-table"], "Security") == ["Security", "20", "40.0%", "27.6–53.8%"]
+    assert row(tables["breakdown-table"], "iOS")[:3] == ["iOS", "50", "20.0"]
+    assert row(tables["funnel-table"], "Responded") == ["Responded", "50", "100.0%"]
+    assert "Data last updated at 2026-03-11 09:30." in html
