@@ -688,9 +688,9 @@ class FilterOptions:
     values: dict[str, list[tuple[str, str]]]
 
 
-def filter_options() -> FilterOptions:
+def filter_options(*, states: dict[str, datetime | None] | None = None) -> FilterOptions:
     """The filters' choices: the values the rollups hold (cached with the rollups' refresh times)."""
-    states = rollup_states()
+    states = rollup_states() if states is None else states
     key = f"dashboard:options:v1:{get_language()}:{hashlib.sha256(_state_token(states).encode()).hexdigest()[:24]}"
     options = cache.get(key)
     if options is None:
@@ -711,12 +711,16 @@ def _read_filter_options() -> FilterOptions:
     return FilterOptions(values)
 
 
-def dashboard_report(filters: Filters, *, now: datetime) -> DashboardReport:
+def dashboard_report(
+    filters: Filters, *, now: datetime, states: dict[str, datetime | None] | None = None
+) -> DashboardReport:
     """Everything the page shows for ``filters``: the rollups' numbers and charts from the cache (computed
-    on a miss), the Cases as they stand at ``now``, and when the data was last updated."""
+    on a miss), the Cases as they stand at ``now``, and when the data was last updated.
+
+    ``states``: the rollups' refresh times (rollup_states), when the caller has read them already."""
     from analytics.dashboard_charts import cases_chart, with_charts  # the charts read this module's report
 
-    states = rollup_states()
+    states = rollup_states() if states is None else states
     key = f"dashboard:report:v1:{get_language()}:{filters.cache_key()}:{_state_token(states)}"
     key = "dashboard:report:" + hashlib.sha256(key.encode()).hexdigest()[:40]
     report = cache.get(key)

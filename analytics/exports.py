@@ -19,6 +19,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -68,7 +69,7 @@ def selection_section(report: DashboardReport, options: FilterOptions, *, export
         "segment": _("Segment"),
         "device_os": _("Device OS"),
         "app_version": _("App version"),
-        "channel": _("Answered by"),
+        "channel": pgettext("dashboard filter", "Answered by"),
         "event": _("Wallet event"),
     }
     rows = [[_("From"), filters.since], [_("To"), filters.until]]

@@ -37,14 +37,15 @@ def team_view(request):
 def _dashboard_context(request) -> dict:
     """The selection the query string asks for (unusable parts: notices) and its report."""
     now = timezone.now()
-    options = dashboard.filter_options()
+    states = dashboard.rollup_states()  # the cache keys: a refresh of the rollups changes them
+    options = dashboard.filter_options(states=states)
     form = DashboardFilterForm(request.GET or None, options=options)
     filters, notices = form.filters(now.astimezone(dashboard.local_zone()).date())
     return {
         "form": DashboardFilterForm.showing(filters, options=options),
         "options": options,
         "notices": notices,
-        "report": dashboard.dashboard_report(filters, now=now),
+        "report": dashboard.dashboard_report(filters, now=now, states=states),
         "query": urlencode(filters.query_params()),
     }
 
