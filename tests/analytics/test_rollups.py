@@ -403,7 +403,7 @@ WORKERS = 4
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_refreshes_at_once_count_each_response_once(transactional_db, role_groups):
+def test_two_refreshes_at_once_count_each_response_once(transactional_db):
     if connection.vendor == "sqlite":
         pytest.skip("SQLite runs one writer at a time, so refreshes cannot overlap there; CI runs PostgreSQL")
     campaign = factories.CampaignFactory(survey=factories.skip_logic_survey())
