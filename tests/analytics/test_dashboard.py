@@ -621,3 +621,12 @@ def test_answers_submitted_through_the_survey_are_counted_by_the_refresh_and_sho
     assert row(tables["breakdown-table"], "iOS")[:3] == ["iOS", "50", "20.0"]
     assert row(tables["funnel-table"], "Responded") == ["Responded", "50", "100.0%"]
     assert "Data last updated at 2026-03-11 09:30." in html
+
+
+def test_the_page_reads_in_chinese_with_the_same_numbers(client, manager, two_campaigns):
+    client.force_login(manager)
+    response = client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = response.content.decode()
+    assert response.status_code == 200 and '<html lang="zh-Hans">' in html
+    assert row(Tables(html).tables["concerns-table"], "安全")[1:] == ["20", "40.0%", "27.6–53.8%"]
+    assert 'id="tile-nps">20.0 <span class="fs-6 fw-normal">±20.7</span>' in html
