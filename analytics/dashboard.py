@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Channel, DevicePlatform, WalletEvent
 from analytics.models import FunnelRollup, ResponseRollup, RollupState, ThemeExample, ThemeRollup
+from analytics.rollups import last_refreshed
 from analytics.stats import MIN_RESPONDENTS, NetPromoter, ResponseRates, Share, mean, net_promoter, response_rates
 from analytics.stats import share as share_of
 from analytics.team import one_decimal
@@ -667,16 +668,6 @@ def rollup_states() -> dict[str, datetime | None]:
     return dict(RollupState.objects.values_list("name", "refreshed_at"))
 
 
-def data_refreshed_at(states: dict[str, datetime | None]) -> datetime | None:
-    """When the data was last brought up to date: the oldest refresh of the rollups (None: never)."""
-    try:
-        from analytics.rollups import last_refreshed
-    except ImportError:  # the refresher has not landed in this checkout
-        moments = [moment for moment in states.values() if moment is not None]
-        return min(moments) if moments else None
-    return last_refreshed()
-
-
 def _state_token(states: dict[str, datetime | None]) -> str:
     return ";".join(f"{name}={moment.isoformat() if moment else '-'}" for name, moment in sorted(states.items()))
 
@@ -728,7 +719,7 @@ def dashboard_report(
         report = with_charts(read_report(filters))
         cache.set(key, report, CACHE_SECONDS)
     report.cases = case_rows(now)
-    report.refreshed_at = data_refreshed_at(states)
+    report.refreshed_at = last_refreshed()  # the older of the two refreshes: what the page calls up to date
     if report.cases:
         report.charts["cases"] = cases_chart(report)
     else:
