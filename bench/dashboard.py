@@ -15,7 +15,8 @@ would need (concern shares and NPS by device OS over the answers themselves).
    spread over the last 365 days; and a fifth as many follow-ups invited and never answered (the funnel).
 3. Rebuild the rollups from scratch (``manage.py rebuild_rollups``' service), timed once.
 4. The dashboard page through Django's test client, signed in as a manager:
-   - cold: the first request after emptying Django's cache and opening a new database connection;
+   - cold: a request after emptying Django's cache and opening a new database connection (five times), and
+     the process's very first request apart (templates and URL resolvers are built then too);
    - warm: the same request again, ``--repeat`` times (the median is quoted);
    - uncached: ``--repeat`` requests with a different date range each (the rollup reads every time);
    - the reference: the raw SQL GROUP BY over answers, responses and customers, ``--repeat`` times.
@@ -47,6 +48,7 @@ TARGET_WARM_MS = 300
 TARGET_COLD_MS = 3000
 TARGET_REFRESH_S = 5
 NEW_RESPONSES = 10_000
+COLD_RUNS = 5
 DASHBOARD_URL = "/manager/dashboard/"
 
 SEGMENTS = np.array(["mass", "affluent", "private", "student", "senior"])
@@ -400,7 +402,7 @@ def _client():
 
 
 def _get(client, params: dict) -> None:
-    response = client.get(DASHBOARD_URL, params)
+    response = client.get(DASHBOARD_URL, params, secure=True)  # production settings redirect plain HTTP
     if response.status_code != 200:
         raise SystemExit(f"the dashboard answered {response.status_code}")
 
@@ -411,22 +413,28 @@ def _dashboard(repeat: int, now: datetime) -> dict[str, list[float]]:
 
     client = _client()
     params = {"since": (now - timedelta(days=365)).date().isoformat(), "until": now.date().isoformat()}
-    cache.clear()
-    connection.close()
-    cold = _timed(lambda: _get(client, params), 1)
+
+    def cold_request():
+        cache.clear()
+        connection.close()
+        _get(client, params)
+
+    first = _timed(cold_request, 1)  # the process's first request: templates, URL resolvers, imports too
+    cold = _timed(cold_request, COLD_RUNS)
     warm = _timed(lambda: _get(client, params), repeat)
     uncached = []
     for day in range(repeat):
         varied = {"since": (now - timedelta(days=365 - day)).date().isoformat(), "until": now.date().isoformat()}
         uncached += _timed(lambda varied=varied: _get(client, varied), 1)
-    return {"cold": cold, "warm": warm, "uncached": uncached}
+    return {"first": first, "cold": cold, "warm": warm, "uncached": uncached}
 
 
 def _refresh_after_new_responses(runs: int, now: datetime) -> list[float]:
     """COPY 10,000 new responses to answered follow-ups' twins and time the incremental refresh."""
     import pandas as pd
-    from analytics.rollups import refresh_response_rollups
     from django.db import connection
+
+    from analytics.rollups import refresh_response_rollups
 
     times = []
     questions = _questions()
@@ -464,6 +472,7 @@ def _write_report(path: Path, *, figures: dict, sizes: tuple[int, int], machine:
     warm, cold, refresh = medians["warm"], medians["cold"], medians["refresh"]
     reference = medians["reference"]
     verdict = lambda ok: "met" if ok else "**not met**"  # noqa: E731
+    rebuild_text = "not run (reused)" if rebuild["responses"] is None else f"{rebuild['responses']:.1f} s"
     lines = [
         "# Concern dashboard over a million responses",
         "",
@@ -479,12 +488,14 @@ def _write_report(path: Path, *, figures: dict, sizes: tuple[int, int], machine:
         f"{verdict(warm * 1000 <= TARGET_WARM_MS)} |",
         f"| dashboard, cold (empty cache, new connection) | {_ms(cold)} | {len(figures['cold'])} | "
         f"≤ {TARGET_COLD_MS:,} ms: {verdict(cold * 1000 <= TARGET_COLD_MS)} |",
+        f"| dashboard, the process's very first request (cold, and templates compiled) | {_ms(medians['first'])} | 1 | "
+        f"≤ {TARGET_COLD_MS:,} ms: {verdict(medians['first'] * 1000 <= TARGET_COLD_MS)} |",
         f"| dashboard, uncached (new date range each time) | {_ms(medians['uncached'])} | "
         f"{len(figures['uncached'])} | — |",
         f"| reference: raw SQL GROUP BY over the answers | {_ms(reference)} | {len(figures['reference'])} | — |",
         f"| rollup refresh after {NEW_RESPONSES:,} new responses | {refresh:.2f} s | {len(figures['refresh'])} | "
         f"≤ {TARGET_REFRESH_S} s: {verdict(refresh <= TARGET_REFRESH_S)} |",
-        f"| rebuild of every rollup from scratch (once) | {rebuild['responses']:.1f} s | 1 | — |",
+        f"| rebuild of every rollup from scratch (once) | {rebuild_text} | 1 | — |",
         "",
         f"Ratios: the uncached dashboard takes {medians['uncached'] / reference:.2f}× the time of the one raw GROUP BY "
         f"(which computes only two concerns and NPS for one breakdown); the cold page {cold / reference:.2f}×.",
@@ -506,6 +517,9 @@ def main() -> None:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--refresh-runs", type=int, default=3)
+    parser.add_argument(
+        "--reuse-rollups", action="store_true", help="skip the rebuild when the rollups already count every response"
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "dashboard.md")
     args = parser.parse_args()
 
@@ -517,6 +531,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # production serves hashed names
     from analytics.rollups import rebuild_rollups
 
     now = datetime.now(UTC)
@@ -526,10 +541,19 @@ def main() -> None:
         sizes = _counts()
     else:
         print(f"reusing {sizes[0]:,} responses and {sizes[1]:,} answers")
-    started = time.perf_counter()
-    rebuild_rollups(now=now + timedelta(minutes=5))
-    rebuild = {"responses": time.perf_counter() - started}
-    print(f"rebuilt the rollups in {rebuild['responses']:.1f} s")
+    from django.db.models import Sum
+
+    from analytics.models import ResponseRollup
+
+    counted = ResponseRollup.objects.aggregate(total=Sum("respondents"))["total"] or 0
+    if args.reuse_rollups and counted == sizes[0]:
+        rebuild = {"responses": None}
+        print(f"reusing the rollups of {counted:,} responses")
+    else:
+        started = time.perf_counter()
+        rebuild_rollups(now=now + timedelta(minutes=5))
+        rebuild = {"responses": time.perf_counter() - started}
+        print(f"rebuilt the rollups in {rebuild['responses']:.1f} s")
 
     figures = _dashboard(args.repeat, now)
     figures["reference"] = _reference(now - timedelta(days=365), max(3, args.repeat // 4))
