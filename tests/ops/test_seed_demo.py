@@ -8,10 +8,12 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.db.models import Sum
 from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import Customer, User, WalletEvent
+from analytics.models import ResponseRollup
 from ops import demo_data
 from ops.demo_data import DEMO_PASSWORD, DEMO_STAFF, build_demo_customers, seed_demo
 from surveys.models import Campaign, Case, ContactAttempt, FollowUp, Question, Response, Survey
@@ -233,3 +235,11 @@ def test_its_campaigns_show_planning_done_with_the_follow_ups_they_hold():
     for campaign in Campaign.objects.all():
         assert campaign.planning_status == "done"
         assert campaign.planned_count == campaign.follow_ups.count() > 0
+
+
+def test_the_command_counts_the_demo_responses_for_the_dashboards():
+    with override_settings(DEBUG=True):
+        call_command("seed_demo", customers=SMALL, stdout=StringIO())
+
+    counted = ResponseRollup.objects.aggregate(total=Sum("respondents"))["total"]
+    assert counted == Response.objects.filter(status=Response.Status.SUBMITTED).count() > 0
