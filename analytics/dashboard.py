@@ -9,14 +9,15 @@ question, a low rating or effort score on a concern's question). The statistics 
 whatever the number of responses, and keeps the result in Django's cache under a key made of the
 selection, the language and the rollups' refresh times (a refresh changes the key):
 
-1. The selection's totals (one aggregate over ResponseRollup).
-2. The same sums per local day, put into weeks or months here (one grouped query).
-3. The same sums per group of the chosen breakdown (one grouped query; campaign names: one more).
-4. The contact funnel per follow-up channel (one grouped query over FunnelRollup).
-5. Free-text themes per concern (one grouped query over ThemeRollup) and their newest examples
+1. ResponseRollup summed by local day and the chosen breakdown's column (one query): the totals, the
+   weeks or months and the breakdown's groups are added up from those rows here (campaign names: one more).
+2. The contact funnel per follow-up channel (one grouped query over FunnelRollup).
+3. Free-text themes per concern (one grouped query over ThemeRollup) and their newest examples
    (one query over ThemeExample, already pruned to a few per theme by the refresh).
 
-The Cases SLA panel is not cached: it is "right now" (two grouped queries over surveys.Case).
+The filters' choices (the values present in the rollups) are cached for OPTIONS_SECONDS instead: reading
+them scans both rollups whole. The Cases SLA panel is not cached: it is "right now" (two grouped queries
+over surveys.Case).
 """
 
 from __future__ import annotations
@@ -557,28 +558,32 @@ def bucket_label(day: date, grain: str) -> str:
     return _week_start(day).isoformat() if grain == "week" else day.strftime("%Y-%m")
 
 
-def _buckets(filters: Filters, rows) -> list[Bucket]:
-    by_label: dict[str, Measures] = {}
+def _response_sums(filters: Filters) -> tuple[Measures, list[Bucket], list[Group]]:
+    """The selection's totals, its weeks or months and its breakdown groups from ONE grouped query (by day
+    and the breakdown's column: days × groups rows, added up three ways here), so the rollup is scanned once."""
+    column = BREAKDOWNS[filters.by]
+    rows = ResponseRollup.objects.filter(rollup_q(filters)).values("day", column).annotate(**_sums()).order_by()
+    totals = Measures()
+    by_bucket: dict[str, Measures] = {}
+    by_group: dict[object, Measures] = {}
     for row in rows:
-        label = bucket_label(row["day"], filters.grain)
-        by_label.setdefault(label, Measures()).add(Measures.of(row))
-    return [Bucket(label, by_label[label]) for label in sorted(by_label)]
+        measures = Measures.of(row)
+        totals.add(measures)
+        by_bucket.setdefault(bucket_label(row["day"], filters.grain), Measures()).add(measures)
+        by_group.setdefault(row[column], Measures()).add(measures)
+    buckets = [Bucket(label, by_bucket[label]) for label in sorted(by_bucket)]
+    names = campaign_names(by_group) if filters.by == "campaign" else {}
+    groups = [
+        Group(str(value), value_label(filters.by, str(value), campaigns=names), measures)
+        for value, measures in by_group.items()
+    ]
+    # The largest groups first: the ones whose numbers mean the most.
+    groups.sort(key=lambda g: (-g.measures.respondents, g.label.casefold()))
+    return totals, buckets, groups
 
 
 def campaign_names(ids) -> dict[int, str]:
-    return dict(Campaign.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
-
-
-def _groups(filters: Filters) -> list[Group]:
-    column = BREAKDOWNS[filters.by]
-    rows = list(ResponseRollup.objects.filter(rollup_q(filters)).values(column).annotate(**_sums()).order_by())
-    names = campaign_names(row[column] for row in rows) if filters.by == "campaign" else {}
-    groups = [
-        Group(str(row[column]), value_label(filters.by, str(row[column]), campaigns=names), Measures.of(row))
-        for row in rows
-    ]
-    # The largest groups first: the ones whose numbers mean the most.
-    return sorted(groups, key=lambda g: (-g.measures.respondents, g.label.casefold()))
+    return dict(Campaign.objects.filter(pk__in={int(pk) for pk in ids}).values_list("pk", "name"))
 
 
 def _funnel(filters: Filters) -> list[FunnelRow]:
@@ -629,13 +634,7 @@ def _themes(filters: Filters) -> list[Theme]:
 
 def read_report(filters: Filters) -> DashboardReport:
     """The numbers of one selection, straight from the rollups (no cache, no charts)."""
-    q = rollup_q(filters)
-    totals = Measures.of(ResponseRollup.objects.filter(q).aggregate(**_sums()))
-    if totals.respondents:
-        days = ResponseRollup.objects.filter(q).values("day").annotate(**_sums()).order_by()
-        buckets, groups = _buckets(filters, days), _groups(filters)
-    else:
-        buckets, groups = [], []
+    totals, buckets, groups = _response_sums(filters)
     return DashboardReport(
         filters=filters,
         totals=totals,
@@ -679,39 +678,46 @@ class FilterOptions:
     values: dict[str, list[tuple[str, str]]]
 
 
-def filter_options(*, states: dict[str, datetime | None] | None = None) -> FilterOptions:
-    """The filters' choices: the values the rollups hold (cached with the rollups' refresh times)."""
-    states = rollup_states() if states is None else states
-    key = f"dashboard:options:v1:{get_language()}:{hashlib.sha256(_state_token(states).encode()).hexdigest()[:24]}"
-    options = cache.get(key)
-    if options is None:
-        options = _read_filter_options()
-        cache.set(key, options, CACHE_SECONDS)
-    return options
+# Reading the filters' values scans both rollups whole, so they are cached for a while rather than per
+# refresh (every minute); a request for a value not in them re-reads them (see dashboard_forms.read_selection).
+OPTIONS_KEY = "dashboard:options:v2"
+OPTIONS_SECONDS = 10 * 60
 
 
-def _read_filter_options() -> FilterOptions:
+def filter_options(*, fresh: bool = False) -> FilterOptions:
+    """The filters' choices: the values the rollups hold, labelled in the active language."""
+    present = None if fresh else cache.get(OPTIONS_KEY)
+    if present is None:
+        present = _read_present_values()
+        cache.set(OPTIONS_KEY, present, OPTIONS_SECONDS)
     values: dict[str, list[tuple[str, str]]] = {}
-    for name, column in FILTER_COLUMNS.items():
-        present = set(ResponseRollup.objects.values_list(column, flat=True).distinct().order_by())
-        if name != "channel":  # the funnel's channels are the follow-ups' (sms, e-mail, phone)
-            present |= set(FunnelRollup.objects.values_list(column, flat=True).distinct().order_by())
-        names = campaign_names(present) if name == "campaign" else {}
-        labelled = [(str(v), value_label(name, str(v), campaigns=names)) for v in present]
+    for name, found in present["values"].items():
+        labelled = [(v, value_label(name, v, campaigns=present["campaigns"])) for v in found]
         values[name] = sorted(labelled, key=lambda pair: (pair[0] == "", pair[1].casefold()))
     return FilterOptions(values)
 
 
-def dashboard_report(
-    filters: Filters, *, now: datetime, states: dict[str, datetime | None] | None = None
-) -> DashboardReport:
-    """Everything the page shows for ``filters``: the rollups' numbers and charts from the cache (computed
-    on a miss), the Cases as they stand at ``now``, and when the data was last updated.
+def _read_present_values() -> dict:
+    """Two queries and the campaigns' names: the distinct combinations of the filter columns in each rollup
+    (days left out, so there are far fewer combinations than rows), taken apart here."""
+    columns = list(FILTER_COLUMNS.values())
+    present: dict[str, set[str]] = {name: set() for name in FILTER_COLUMNS}
+    for model in (ResponseRollup, FunnelRollup):
+        for combination in model.objects.values_list(*columns).distinct().order_by():
+            for name, value in zip(FILTER_COLUMNS, combination, strict=True):
+                # The funnel's channels are the follow-ups' (SMS, e-mail, phone), not how answers were given.
+                if not (model is FunnelRollup and name == "channel"):
+                    present[name].add(str(value))
+    campaigns = campaign_names(int(pk) for pk in present["campaign"])
+    return {"values": {name: sorted(found) for name, found in present.items()}, "campaigns": campaigns}
 
-    ``states``: the rollups' refresh times (rollup_states), when the caller has read them already."""
+
+def dashboard_report(filters: Filters, *, now: datetime) -> DashboardReport:
+    """Everything the page shows for ``filters``: the rollups' numbers and charts from the cache (computed
+    on a miss), the Cases as they stand at ``now``, and when the data was last updated."""
     from analytics.dashboard_charts import cases_chart, with_charts  # the charts read this module's report
 
-    states = rollup_states() if states is None else states
+    states = rollup_states()
     key = f"dashboard:report:v1:{get_language()}:{filters.cache_key()}:{_state_token(states)}"
     key = "dashboard:report:" + hashlib.sha256(key.encode()).hexdigest()[:40]
     report = cache.get(key)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
+from django.core.cache import cache
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -22,6 +24,7 @@ from analytics.dashboard import (
     Filters,
     breakdown_labels,
     default_filters,
+    filter_options,
 )
 from analytics.team_forms import EARLIEST, LATEST
 
@@ -125,6 +128,9 @@ class DashboardFilterForm(forms.Form):
             grain = data["grain"]
         return Filters(since=since, until=until, by=by, grain=grain, **chosen), notices
 
+    def asks_for_unknown_values(self) -> bool:
+        return self.is_bound and not self.is_valid() and any(name in self.errors for name in FILTER_COLUMNS)
+
     @classmethod
     def showing(cls, filters: Filters, *, options: FilterOptions) -> DashboardFilterForm:
         """An unbound form filled in with the selection actually shown."""
@@ -132,3 +138,19 @@ class DashboardFilterForm(forms.Form):
         for name, value in filters.narrowing().items():
             initial[name] = NONE_VALUE if value == "" else str(value)
         return cls(initial=initial, options=options)
+
+
+# The filters' values are cached for minutes; a value they lack may be newer than the cache (a bookmark of a
+# campaign that started since). Re-read them then, at most once a minute, so garbage cannot force a scan each time.
+FRESH_OPTIONS_LOCK = "dashboard:options:fresh-lock"
+
+
+def read_selection(params: QueryDict, *, today: date) -> tuple[Filters, list[str], FilterOptions]:
+    """The selection a query string asks for, the notices about what it could not use, and the choices."""
+    options = filter_options()
+    form = DashboardFilterForm(params or None, options=options)
+    if form.asks_for_unknown_values() and cache.add(FRESH_OPTIONS_LOCK, True, 60):
+        options = filter_options(fresh=True)
+        form = DashboardFilterForm(params, options=options)
+    filters, notices = form.filters(today)
+    return filters, notices, options

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.access import staff_page
 from analytics import dashboard, exports, queries, team
-from analytics.dashboard_forms import DashboardFilterForm
+from analytics.dashboard_forms import DashboardFilterForm, read_selection
 from analytics.team_forms import TeamPeriodForm
 
 # Who exported which selection, and when: exports are personal data when they are not masked.
@@ -37,15 +37,12 @@ def team_view(request):
 def _dashboard_context(request) -> dict:
     """The selection the query string asks for (unusable parts: notices) and its report."""
     now = timezone.now()
-    states = dashboard.rollup_states()  # the cache keys: a refresh of the rollups changes them
-    options = dashboard.filter_options(states=states)
-    form = DashboardFilterForm(request.GET or None, options=options)
-    filters, notices = form.filters(now.astimezone(dashboard.local_zone()).date())
+    filters, notices, options = read_selection(request.GET, today=now.astimezone(dashboard.local_zone()).date())
     return {
         "form": DashboardFilterForm.showing(filters, options=options),
         "options": options,
         "notices": notices,
-        "report": dashboard.dashboard_report(filters, now=now, states=states),
+        "report": dashboard.dashboard_report(filters, now=now),
         "query": urlencode(filters.query_params()),
     }
 

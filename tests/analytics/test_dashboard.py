@@ -630,3 +630,15 @@ def test_the_page_reads_in_chinese_with_the_same_numbers(client, manager, two_ca
     assert response.status_code == 200 and '<html lang="zh-Hans">' in html
     assert row(Tables(html).tables["concerns-table"], "安全")[1:] == ["20", "40.0%", "27.6–53.8%"]
     assert 'id="tile-nps">20.0 <span class="fs-6 fw-normal">±20.7</span>' in html
+
+
+def test_a_campaign_newer_than_the_cached_filter_choices_can_still_be_chosen(client, manager, two_campaigns):
+    client.force_login(manager)
+    dashboard_page(client)  # the filters' choices are read and cached
+    winter = factories.CampaignFactory(name="Winter")
+    rollup(day=date(2026, 3, 9), campaign=winter, **respondents(7))
+    mark_refreshed(datetime(2026, 3, 11, 10, 0, tzinfo=SHANGHAI))
+    html, tables = dashboard_page(client, campaign=str(winter.pk))
+    assert "data-dashboard-notice" not in html
+    assert row(tables["headline-table"], "Respondents")[1] == "7"
+    assert f'<option value="{winter.pk}" selected>Winter</option>' in html
