@@ -18,7 +18,9 @@ def test_the_manager_page_counts_each_campaigns_follow_ups_and_responses(client,
     assert "Autumn follow-up" in response.content.decode()
 
 
-def test_the_page_says_plainly_that_dashboards_are_not_built_yet(client, manager):
+def test_the_page_leads_to_the_concern_dashboard_and_the_team_view(client, manager):
     client.force_login(manager)
     page = client.get(reverse("analytics:manager-home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Not built yet" in page
+    assert "Not built yet" not in page
+    assert f'href="{reverse("analytics:dashboard")}"' in page
+    assert f'href="{reverse("analytics:team")}"' in page
