@@ -372,7 +372,7 @@ class DashboardReport:
         table = Table(
             "concerns-table",
             _("Concern shares"),
-            [_("Concern"), _("Respondents citing it"), _("Share"), _("95% interval")],
+            [_("Concern"), _("Respondents citing it"), _("Share"), _("Interval (95%)")],
         )
         labels = dict(Concern.choices)
         for concern in CONCERNS:

@@ -227,7 +227,7 @@ def test_a_concern_share_shows_its_hand_computed_wilson_interval(client, manager
     client.force_login(manager)
     _, tables = dashboard_page(client)
     assert tables["concerns-table"] == [
-        ["Concern", "Respondents citing it", "Share", "95% interval"],
+        ["Concern", "Respondents citing it", "Share", "Interval (95%)"],
         ["Security", "20", "40.0%", "27.6–53.8%"],
         ["Trust in payments", "10", "20.0%", "11.2–33.0%"],
         ["Compatibility", "5", "10.0%", "4.3–21.4%"],
