@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Channel, DevicePlatform, WalletEvent
 from analytics.models import FunnelRollup, ResponseRollup, RollupState, ThemeExample, ThemeRollup
+from analytics.rollup_rules import CONCERNS, MEASURES  # what the rollups count is what the page sums
 from analytics.rollups import last_refreshed
 from analytics.stats import MIN_RESPONDENTS, NetPromoter, ResponseRates, Share, mean, net_promoter, response_rates
 from analytics.stats import share as share_of
@@ -44,7 +45,6 @@ from surveys.case_queries import overdue_cases
 from surveys.models import Answer, Campaign, Case, Concern, Response
 
 DEFAULT_DAYS = 90
-CONCERNS = ("security", "trust", "compatibility", "usability", "service")  # surveys.models.Concern, "other" aside
 TOP_THEMES = 5  # per concern
 EXAMPLES_SHOWN = 3  # per theme
 CACHE_SECONDS = 15 * 60
@@ -132,17 +132,6 @@ def rollup_q(filters: Filters, *, funnel: bool = False) -> Q:
 
 # --- Measures and how the page shows them --------------------------------------------------------------
 
-MEASURES = (
-    "respondents",
-    "nps_answered",
-    "nps_promoters",
-    "nps_detractors",
-    "csat_answered",
-    "csat_top2",
-    "ces_answered",
-    "ces_sum",
-    *(f"cites_{concern}" for concern in CONCERNS),
-)
 FUNNEL_MEASURES = ("planned", "contacted", "reached", "complete", "partial", "refusal", "non_contact", "unknown")
 
 

@@ -16,7 +16,6 @@ half-width 1.96 √(0.4 × 0.6 / 50 + 1.96² / 10,000) / 1.07683 = 0.13105 → 2
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +26,7 @@ from django.urls import reverse
 from analytics.models import FunnelRollup, ResponseRollup, RollupState, ThemeExample, ThemeRollup
 from surveys.models import Answer, Case, Question
 from tests import factories
+from tests.html_tables import Tables
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 URL = reverse("analytics:dashboard")
@@ -49,36 +49,6 @@ def private_cache(settings):
     cache.clear()
     yield
     cache.clear()
-
-
-class Tables(HTMLParser):
-    """The text of every cell of every table with an id, row by row: {table id: [[cell, …], …]}."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.tables: dict[str, list[list[str]]] = {}
-        self._table = self._row = self._cell = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self._table = self.tables.setdefault(dict(attrs).get("id", ""), [])
-        elif tag == "tr" and self._table is not None:
-            self._row = []
-            self._table.append(self._row)
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "table":
-            self._table = self._row = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
 
 
 def dashboard_page(client, url=URL, **params):

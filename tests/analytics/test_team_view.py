@@ -7,7 +7,6 @@ days) and read back from the page's tables, as a manager reads them.
 import json
 import re
 from datetime import datetime, timedelta
-from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +17,7 @@ from django.urls import reverse
 
 from surveys.models import Case, ContactAttempt
 from tests import factories
+from tests.html_tables import Tables
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Outcome = ContactAttempt.Outcome
@@ -54,36 +54,6 @@ def call(follow_up, number, agent, started_at, outcome, *, minutes=1):
         outcome=outcome,
         **extra,
     )
-
-
-class Tables(HTMLParser):
-    """The text of every cell of every table with an id, row by row: {table id: [[cell, …], …]}."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.tables: dict[str, list[list[str]]] = {}
-        self._table = self._row = self._cell = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self._table = self.tables.setdefault(dict(attrs).get("id", ""), [])
-        elif tag == "tr" and self._table is not None:
-            self._row = []
-            self._table.append(self._row)
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "table":
-            self._table = self._row = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
 
 
 def team_page(client, **params):
