@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "accounts",
     "surveys",
     "analytics",
+    "imports",
+    "integrations",
     "ops",
 ]
 

@@ -11,7 +11,9 @@ urlpatterns = [
     path("manager/campaigns/", include("surveys.campaign_urls")),
     path("manager/surveys/", include("surveys.builder_urls")),
     path("manager/", include("surveys.wording_urls")),
+    path("manager/imports/", include("imports.urls")),
     path("manager/", include("analytics.urls")),
+    path("api/", include("integrations.urls")),
     path("health/", include("ops.urls")),
     # Public pages for customers: no login. /s/<token>/… is the survey, its opt-out and /verify/ the check.
     path("s/", include("surveys.public_urls")),

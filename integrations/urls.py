@@ -1,0 +1,6 @@
+"""The HTTP API, mounted at /api/."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "integrations"
+urlpatterns: list = []
