@@ -1,0 +1,443 @@
+"""Customers arriving from the bank's systems (file import and HTTP API): clean one row, upsert many.
+
+`clean_customer` is pure: it turns one row's raw values (by field name) into model values, or into
+errors naming the field and the reason. `upsert_customers` writes cleaned rows by bank reference in
+chunks (one read per chunk, bulk inserts and updates), so importing the same data again changes nothing
+and writes no row; consent, opt-out and do-not-contact decisions go through accounts.services as
+evidence, and only when they change the customer's state.
+
+Flags only ever move towards contacting the customer less: "yes" opts out or records do-not-contact,
+"no" leaves them alone, because a bank export that still says "no" must not undo an opt-out the
+customer made by link or phone since. Consent "yes" is recorded for customers who have neither consent
+nor a withdrawal on record; consent "no" withdraws a consent that is on record.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts import services
+from accounts.models import (
+    Channel,
+    ConsentRecord,
+    Customer,
+    DevicePlatform,
+    EvidenceSource,
+    Language,
+    TimeOfDay,
+    User,
+)
+
+DEFAULT_PHONE_REGION = "CN"
+CHUNK_SIZE = 2000
+
+# Plain text fields: stored as given (trimmed), checked only for length.
+TEXT_FIELDS = ("name", "device_os_version", "app_version", "wallet_product", "segment")
+# Decision columns: yes/no or the date of the decision.
+FLAG_FIELDS = ("opt_out", "phone_opt_out", "sms_opt_out", "email_opt_out", "do_not_contact", "consent")
+CUSTOMER_FIELDS = (
+    "bank_reference",
+    "name",
+    "phone",
+    "email",
+    "language",
+    "time_zone",
+    "preferred_channel",
+    "preferred_time_of_day",
+    "device_os",
+    "device_os_version",
+    "app_version",
+    "wallet_product",
+    "segment",
+    "enrolled_on",
+    "region",
+    *FLAG_FIELDS,
+)
+REQUIRED_FIELDS = ("bank_reference", "name")
+# Model fields an upsert compares and writes (the flags are written by accounts.services).
+MODEL_FIELDS = tuple(name for name in CUSTOMER_FIELDS if name not in FLAG_FIELDS and name != "bank_reference")
+
+_YES = {"yes", "y", "true", "t", "1", "是", "是的", "对", "已", "x", "✓"}
+_NO = {"no", "n", "false", "f", "0", "否", "不", "不是", "未", "无"}
+
+_LANGUAGES = {
+    **dict.fromkeys(
+        (
+            "zh",
+            "zh-cn",
+            "zh_cn",
+            "zh-hans",
+            "zh_hans",
+            "zh-hans-cn",
+            "cn",
+            "chinese",
+            "中文",
+            "简体中文",
+            "汉语",
+            "普通话",
+        ),
+        Language.CHINESE,
+    ),
+    **dict.fromkeys(("en", "en-us", "en_us", "en-gb", "en_gb", "english", "英文", "英语"), Language.ENGLISH),
+}
+_CHANNELS = {
+    **{value: value for value in Channel.values},
+    **dict.fromkeys(("call", "telephone", "tel", "mobile", "电话", "致电"), Channel.PHONE),
+    **dict.fromkeys(("text", "短信", "信息"), Channel.SMS),
+    **dict.fromkeys(("e-mail", "mail", "邮件", "邮箱", "电子邮件"), Channel.EMAIL),
+}
+_TIMES_OF_DAY = {
+    **{value: value for value in TimeOfDay.values},
+    **dict.fromkeys(("任意", "任何时间", "不限", "anytime"), TimeOfDay.ANY),
+    **dict.fromkeys(("上午", "早上", "am"), TimeOfDay.MORNING),
+    **dict.fromkeys(("下午", "pm"), TimeOfDay.AFTERNOON),
+    **dict.fromkeys(("晚上", "傍晚"), TimeOfDay.EVENING),
+}
+_DEVICES = {
+    **{value: value for value in DevicePlatform.values},
+    **dict.fromkeys(("iphone", "ipados", "apple", "苹果"), DevicePlatform.IOS),
+    **dict.fromkeys(("安卓",), DevicePlatform.ANDROID),
+    **dict.fromkeys(("harmony", "harmony os", "鸿蒙", "华为鸿蒙"), DevicePlatform.HARMONYOS),
+    **dict.fromkeys(("其他", "其它"), DevicePlatform.OTHER),
+}
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+)
+_TIME_SUFFIX = re.compile(r"^(\S+)[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    value: str
+    reason: str
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    decisions: int = 0  # consent / opt-out / do-not-contact decisions recorded as evidence
+    customers: dict[str, Customer] = field(default_factory=dict, repr=False)
+
+    def add(self, other: UpsertResult) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.decisions += other.decisions
+
+
+@functools.cache
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _blank(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:  # NaN from pandas
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def parse_date(value) -> date | None:
+    """A date as banks write it: 2026-03-01, 2026/3/1, 20260301, 2026年3月1日, or an Excel serial number."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float):
+        return _excel_date(float(value))
+    text = _text(value)
+    timed = _TIME_SUFFIX.match(text)
+    if timed:
+        text = timed.group(1)
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return date(*(int(part) for part in match.groups()))
+            except ValueError:
+                return None
+    if re.fullmatch(r"\d{1,5}(\.\d+)?", text):
+        return _excel_date(float(text))
+    return None
+
+
+def _excel_date(serial: float) -> date | None:
+    # Excel serials from 1 (1900-01-01) to 2958465 (9999-12-31); days since 1899-12-30 for the modern ones.
+    if not 1 <= serial <= 2958465:
+        return None
+    return _EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def parse_moment(value) -> datetime | None:
+    """A date or date and time; naive values are in settings.TIME_ZONE, the bank's own zone."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    text = _text(value) if not isinstance(value, date) else ""
+    timed = _TIME_SUFFIX.match(text) if text else None
+    if timed:
+        day = parse_date(timed.group(1))
+        if day is None:
+            return None
+        try:
+            clock = time(int(timed.group(2)), int(timed.group(3)), int(timed.group(4) or 0))
+        except ValueError:
+            return None
+        return datetime.combine(day, clock, tzinfo=zone)
+    day = parse_date(value)
+    return datetime.combine(day, time(0), tzinfo=zone) if day else None
+
+
+def parse_flag(value) -> bool | datetime | None:
+    """True / False for yes / no, the moment for a date, None when unreadable."""
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    return parse_moment(value)
+
+
+def normalise_phone(value, region: str = DEFAULT_PHONE_REGION) -> str | None:
+    text = _text(value)
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _max_length(name: str) -> int:
+    return Customer._meta.get_field(name).max_length
+
+
+def clean_customer(values: Mapping[str, object], *, partial: bool = False) -> tuple[dict, list[FieldError]]:
+    """One row's values by field name → (model values, errors). Blank values are left out (no change).
+
+    ``partial``: an update of some fields of a known customer (the API); otherwise a new customer needs a name.
+    Keys that are not customer fields are ignored.
+    """
+    cleaned: dict = {}
+    errors: list[FieldError] = []
+
+    def fail(name: str, raw, reason: str) -> None:
+        errors.append(FieldError(name, "" if _blank(raw) else _text(raw), reason))
+
+    for name in REQUIRED_FIELDS:
+        if _blank(values.get(name)) and (name == "bank_reference" or not partial):
+            fail(name, "", _("This column is required."))
+
+    for name in CUSTOMER_FIELDS:
+        raw = values.get(name)
+        if _blank(raw):
+            continue
+        text = _text(raw)
+        if name in ("bank_reference", *TEXT_FIELDS):
+            if len(text) > _max_length(name):
+                fail(name, raw, _("Longer than %(limit)s characters.") % {"limit": _max_length(name)})
+            else:
+                cleaned[name] = text
+        elif name == "phone":
+            phone = normalise_phone(raw)
+            if phone is None:
+                fail(name, raw, _("Not a valid phone number."))
+            else:
+                cleaned[name] = phone
+        elif name == "email":
+            try:
+                validate_email(text)
+            except ValidationError:
+                fail(name, raw, _("Not a valid e-mail address."))
+            else:
+                cleaned[name] = text
+        elif name == "language":
+            language = _LANGUAGES.get(text.lower())
+            if language is None:
+                fail(name, raw, _("Unknown language; use zh (Simplified Chinese) or en (English)."))
+            else:
+                cleaned[name] = str(language)
+        elif name == "time_zone":
+            if text not in _time_zone_names():
+                fail(name, raw, _("Not an IANA time zone name such as Asia/Shanghai."))
+            else:
+                cleaned[name] = text
+        elif name in ("preferred_channel", "preferred_time_of_day", "device_os"):
+            table = {"preferred_channel": _CHANNELS, "preferred_time_of_day": _TIMES_OF_DAY, "device_os": _DEVICES}
+            choice = table[name].get(text.lower())
+            if choice is None:
+                fail(
+                    name,
+                    raw,
+                    _("Unknown value; expected one of: %(choices)s.")
+                    % {"choices": ", ".join(sorted({*table[name].values()}))},
+                )
+            else:
+                cleaned[name] = str(choice)
+        elif name == "enrolled_on":
+            day = parse_date(raw)
+            if day is None:
+                fail(name, raw, _("Not a date; write it as 2026-03-01."))
+            else:
+                cleaned[name] = day
+        elif name == "region":
+            if not re.fullmatch(r"[A-Za-z]{2}", text):
+                fail(name, raw, _("Not a two-letter country code such as CN."))
+            else:
+                cleaned[name] = text.upper()
+        elif name in FLAG_FIELDS:
+            flag = parse_flag(raw)
+            if flag is None:
+                fail(name, raw, _("Write yes or no (是/否, 1/0) or the date of the decision."))
+            else:
+                cleaned[name] = flag
+    return cleaned, errors
+
+
+def upsert_customers(
+    rows: Iterable[dict],
+    *,
+    source: EvidenceSource | str = EvidenceSource.IMPORT,
+    by: User | None = None,
+    now: datetime,
+    reference: str = "",
+    chunk_size: int = CHUNK_SIZE,
+) -> UpsertResult:
+    """Create or update customers by bank reference from cleaned rows (see clean_customer); counts.
+
+    A later row with the same reference wins within a chunk. A row that changes nothing writes nothing.
+    """
+    total = UpsertResult()
+    chunk: list[dict] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= chunk_size:
+            total.add(_upsert_chunk(chunk, source=source, by=by, now=now, reference=reference))
+            chunk = []
+    if chunk:
+        total.add(_upsert_chunk(chunk, source=source, by=by, now=now, reference=reference))
+    return total
+
+
+@transaction.atomic
+def _upsert_chunk(rows: list[dict], *, source, by, now: datetime, reference: str) -> UpsertResult:
+    """1. one read of the chunk's customers; 2. bulk insert the new, bulk update the changed; 3. decisions."""
+    result = UpsertResult()
+    by_reference = {row["bank_reference"]: row for row in rows}
+    existing = {c.bank_reference: c for c in Customer.objects.filter(bank_reference__in=list(by_reference))}
+
+    new, changed, changed_fields = [], [], set()
+    for bank_reference, row in by_reference.items():
+        values = {name: row[name] for name in MODEL_FIELDS if name in row}
+        customer = existing.get(bank_reference)
+        if customer is None:
+            new.append(Customer(bank_reference=bank_reference, **values))
+            continue
+        differing = [name for name, value in values.items() if getattr(customer, name) != value]
+        if differing:
+            for name in differing:
+                setattr(customer, name, values[name])
+            customer.updated_at = now
+            changed.append(customer)
+            changed_fields.update(differing)
+        else:
+            result.unchanged += 1
+    if new:
+        Customer.objects.bulk_create(new, batch_size=1000)
+        # PostgreSQL returns the ids; SQLite before 3.35 may not, so read them back when missing.
+        if any(customer.pk is None for customer in new):
+            ids = dict(
+                Customer.objects.filter(bank_reference__in=[c.bank_reference for c in new]).values_list(
+                    "bank_reference", "pk"
+                )
+            )
+            for customer in new:
+                customer.pk = ids[customer.bank_reference]
+    if changed:
+        Customer.objects.bulk_update(changed, [*sorted(changed_fields), "updated_at"], batch_size=500)
+    result.created, result.updated = len(new), len(changed)
+    customers = {**existing, **{c.bank_reference: c for c in new}}
+    result.customers = customers
+
+    flagged = {ref: row for ref, row in by_reference.items() if any(name in row for name in FLAG_FIELDS)}
+    if flagged:
+        withdrawn = set(
+            ConsentRecord.objects.filter(
+                customer__in=[customers[ref] for ref in flagged], kind=ConsentRecord.Kind.CONSENT_WITHDRAWN
+            ).values_list("customer_id", flat=True)
+        )
+        for ref, row in flagged.items():
+            customer = customers[ref]
+            decided = _record_decisions(
+                customer, row, source=source, by=by, now=now, reference=reference, withdrawn=customer.pk in withdrawn
+            )
+            if decided and customer.bank_reference in existing and customer not in changed:
+                result.unchanged -= 1
+                result.updated += 1
+            result.decisions += decided
+    return result
+
+
+def _moment(flag: bool | datetime, now: datetime) -> datetime:
+    return flag if isinstance(flag, datetime) else now
+
+
+def _record_decisions(
+    customer: Customer, row: dict, *, source, by, now: datetime, reference: str, withdrawn: bool
+) -> int:
+    """Record the row's decisions that change the customer's state; how many were recorded."""
+    recorded = 0
+    common = {"source": source, "by": by, "reference": reference}
+    if row.get("do_not_contact") and customer.do_not_contact_at is None:
+        services.record_do_not_contact(customer=customer, at=_moment(row["do_not_contact"], now), **common)
+        recorded += 1
+    channels_by_column = {"opt_out": tuple(Channel.values), **{f"{c}_opt_out": (c,) for c in Channel.values}}
+    for column, channels in channels_by_column.items():
+        flag = row.get(column)
+        if not flag:
+            continue
+        fresh = tuple(channel for channel in channels if customer.opt_out_at(channel) is None)
+        if fresh:
+            updated = services.record_opt_out(customer=customer, channels=fresh, at=_moment(flag, now), **common)
+            for channel in fresh:
+                setattr(customer, f"{channel}_opt_out_at", updated.opt_out_at(channel))
+            recorded += 1
+    consent = row.get("consent")
+    if consent is not None:
+        if consent is not False and customer.consent_given_at is None and not withdrawn:
+            updated = services.record_consent(customer=customer, at=_moment(consent, now), **common)
+            customer.consent_given_at, customer.consent_source = updated.consent_given_at, updated.consent_source
+            recorded += 1
+        elif consent is False and customer.consent_given_at is not None:
+            services.record_consent_withdrawn(customer=customer, at=now, **common)
+            customer.consent_given_at, customer.consent_source = None, ""
+            recorded += 1
+    return recorded
