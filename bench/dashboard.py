@@ -467,6 +467,12 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f} ms"
 
 
+def _rollup_rows() -> int:
+    from analytics.models import ResponseRollup
+
+    return ResponseRollup.objects.count()
+
+
 def _write_report(path: Path, *, figures: dict, sizes: tuple[int, int], machine: dict, rebuild: dict) -> None:
     medians = {name: statistics.median(times) for name, times in figures.items()}
     warm, cold, refresh = medians["warm"], medians["cold"], medians["refresh"]
@@ -480,7 +486,9 @@ def _write_report(path: Path, *, figures: dict, sizes: tuple[int, int], machine:
         f"{machine['memory']}, PostgreSQL {machine['postgresql']}, Python {machine['python']}. The machine is shared "
         "and noisy: medians are quoted, with the reference measured in the same run.",
         "",
-        f"Data: {sizes[0]:,} submitted responses, {sizes[1]:,} answers, spread over 365 days.",
+        f"Data: {sizes[0]:,} submitted responses, {sizes[1]:,} answers, spread over 365 days. The response rollup "
+        f"holds {_rollup_rows():,} rows (local day × campaign × segment × device OS × app version × product × "
+        "channel × event).",
         "",
         "| measurement | median | runs | target |",
         "|---|---:|---:|---|",
