@@ -55,6 +55,8 @@ MANAGER_PERMISSIONS = {
         "add_case",
         "change_case",
     ],
+    # Upload bank files of customers and wallet events, map their columns, run and read the result.
+    "imports": ["add_importjob", "view_importjob", "change_importjob"],
 }
 
 ALL_PERMISSIONS = "__all__"

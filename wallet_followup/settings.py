@@ -235,6 +235,10 @@ SMS_BACKEND = env_str(
 )
 SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(VAR_DIR / "sms-outbox.jsonl"))
 
+# File imports (imports/): the largest file accepted, and where uploads and error reports are kept.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
+IMPORT_DIR = Path(env_str("IMPORT_DIR", str(VAR_DIR / "imports")))
+
 # How often beat proves it is alive (seconds); the health page flags silence past 3 intervals.
 HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 60, minimum=1)
 
