@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "rest_framework",
+    "drf_spectacular",
     "accounts",
     "surveys",
     "analytics",
@@ -241,6 +243,33 @@ IMPORT_DIR = Path(env_str("IMPORT_DIR", str(VAR_DIR / "imports")))
 
 # How often beat proves it is alive (seconds); the health page flags silence past 3 intervals.
 HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 60, minimum=1)
+
+# --- HTTP API for the bank's systems (integrations/) -------------------------------------------
+# Only integration tokens authenticate the API: a staff session never does, so no CSRF applies.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["integrations.authentication.IntegrationTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["integrations.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.IntegrationRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["integrations.parsers.ApiJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Wallet follow-up API",
+    "DESCRIPTION": "Wallet events, customers, opt-outs and follow-up status for the bank's systems. "
+    "Send the integration's token as `Authorization: Bearer <token>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "accounts.models.Channel"},
+}
+# Requests per minute each integration may make; past it the API answers 429 with Retry-After.
+API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 600, minimum=1)
+# After a token is rotated the old one keeps working this many hours, so the bank can deploy the new one.
+API_TOKEN_GRACE_HOURS = env_int("API_TOKEN_GRACE_HOURS", 24, minimum=0, maximum=24 * 30)
 
 # --- Security (production; DEBUG relaxes only what a laptop needs) ---------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,0 +1,196 @@
+"""The API's views: check the scope (declared per view), bind the serializer, call one service, answer.
+
+Every view derives from LoggedApiView, which gives each request an id (the caller's X-Request-ID when it
+is sensible, else a new one), echoes it back, and writes one ApiCall row when the request ends.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import customer_intake
+from accounts import services as account_services
+from accounts.models import Channel, Customer, EvidenceSource
+from integrations import queries, services
+from integrations.models import Integration, Scope
+from integrations.serializers import (
+    ContactHistorySerializer,
+    CustomerSerializer,
+    CustomerStateSerializer,
+    FollowUpStatusSerializer,
+    OptOutSerializer,
+    OptOutStateSerializer,
+    WalletEventSerializer,
+)
+from surveys import services as survey_services
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_ERRORS = {
+    400: OpenApiResponse(description=_("Bad input: errors by field name.")),
+    401: OpenApiResponse(description=_("No token, or a token that does not work.")),
+    403: OpenApiResponse(description=_("The token lacks this endpoint's scope.")),
+    429: OpenApiResponse(description=_("Too many requests; see Retry-After.")),
+}
+
+
+def _errors(*codes: int) -> dict:
+    return {code: _ERRORS[code] for code in codes}
+
+
+class LoggedApiView(APIView):
+    required_scope: Scope
+
+    def dispatch(self, request, *args, **kwargs):
+        started, at = time.perf_counter(), timezone.now()
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        status_code = 500
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+            status_code = response.status_code
+            response["X-Request-ID"] = request_id
+            return response
+        finally:
+            # self.request is DRF's Request once dispatch began; its user is the integration if the token worked.
+            principal = getattr(getattr(self, "request", None), "_user", None)
+            services.log_api_call(
+                integration_id=principal.pk if isinstance(principal, Integration) else None,
+                method=request.method,
+                path=request.path,
+                status=status_code,
+                duration_ms=round((time.perf_counter() - started) * 1000),
+                at=at,
+                request_id=request_id,
+            )
+
+    def evidence_reference(self) -> str:
+        return f"API {self.request.user.name}"
+
+    def customer_or_404(self, bank_reference: str) -> Customer:
+        customer = queries.customer_by_reference(bank_reference)
+        if customer is None:
+            raise Http404
+        return customer
+
+
+class WalletEventView(LoggedApiView):
+    required_scope = Scope.EVENTS_WRITE
+
+    @extend_schema(
+        request=WalletEventSerializer,
+        responses={
+            201: WalletEventSerializer,
+            200: OpenApiResponse(WalletEventSerializer, description=_("Already received: the stored event.")),
+            **_errors(400, 401, 403, 429),
+        },
+        summary="Post a wallet event",
+    )
+    def post(self, request):
+        serializer = WalletEventSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        event, created = survey_services.receive_wallet_event(
+            customer=Customer.objects.get(bank_reference=data["customer_reference"]),
+            bank_reference=data["bank_reference"],
+            kind=data["kind"],
+            occurred_at=data["occurred_at"],
+            access_channel=data["access_channel"],
+            details=data["details"],
+        )
+        return Response(
+            WalletEventSerializer(event).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class CustomerView(LoggedApiView):
+    required_scope = Scope.CUSTOMERS_WRITE
+
+    @extend_schema(
+        request=CustomerSerializer,
+        responses={
+            201: CustomerStateSerializer,
+            200: OpenApiResponse(CustomerStateSerializer, description=_("Updated, or nothing to change.")),
+            **_errors(400, 401, 403, 429),
+        },
+        summary="Create or update a customer",
+    )
+    def put(self, request, bank_reference: str):
+        exists = Customer.objects.filter(bank_reference=bank_reference).exists()
+        serializer = CustomerSerializer(data=request.data, context={"bank_reference": bank_reference, "exists": exists})
+        serializer.is_valid(raise_exception=True)
+        upsert = {
+            "source": EvidenceSource.API,
+            "now": timezone.now(),
+            "reference": self.evidence_reference(),
+        }
+        try:
+            result = customer_intake.upsert_customers([serializer.validated_data], **upsert)
+        except IntegrityError:
+            # The same new customer sent twice at once: the other request created it; this one updates.
+            result = customer_intake.upsert_customers([serializer.validated_data], **upsert)
+        customer = Customer.objects.get(bank_reference=bank_reference)
+        return Response(
+            CustomerStateSerializer(customer).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class OptOutView(LoggedApiView):
+    required_scope = Scope.OPTOUTS_WRITE
+
+    @extend_schema(
+        request=OptOutSerializer,
+        responses={201: OptOutStateSerializer, 404: OpenApiResponse(), **_errors(400, 401, 403, 429)},
+        summary="Record a customer's opt-out",
+    )
+    def post(self, request, bank_reference: str):
+        customer = self.customer_or_404(bank_reference)
+        serializer = OptOutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        evidence = {"source": EvidenceSource.API, "reference": self.evidence_reference()}
+        with transaction.atomic():
+            customer = account_services.record_opt_out(
+                customer=customer, channels=tuple(dict.fromkeys(data.get("channels") or Channel.values)), **evidence
+            )
+            if data["do_not_contact"]:
+                customer = account_services.record_do_not_contact(customer=customer, **evidence)
+        return Response(OptOutStateSerializer(customer).data, status=status.HTTP_201_CREATED)
+
+
+class FollowUpView(LoggedApiView):
+    required_scope = Scope.FOLLOWUPS_READ
+
+    @extend_schema(
+        responses={200: FollowUpStatusSerializer, 404: OpenApiResponse(), **_errors(401, 403, 429)},
+        summary="Read a follow-up's status",
+    )
+    def get(self, request, follow_up_id: int):
+        follow_up = queries.follow_up_status(follow_up_id)
+        if follow_up is None:
+            raise Http404
+        return Response(FollowUpStatusSerializer(follow_up).data)
+
+
+class ContactHistoryView(LoggedApiView):
+    required_scope = Scope.CUSTOMERS_READ
+
+    @extend_schema(
+        responses={200: ContactHistorySerializer, 404: OpenApiResponse(), **_errors(401, 403, 429)},
+        summary="Read a customer's contact history",
+    )
+    def get(self, request, bank_reference: str):
+        customer = self.customer_or_404(bank_reference)
+        history = {"customer_reference": customer.bank_reference, "follow_ups": queries.contact_history(customer)}
+        return Response(ContactHistorySerializer(history).data)
