@@ -12,7 +12,10 @@ from imports.models import ImportJob
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_("What the file holds"), choices=ImportJob.Kind.choices, widget=forms.RadioSelect, initial="customers"
+        label=_("What the file holds"),
+        choices=ImportJob.Kind.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        initial="customers",
     )
     file = forms.FileField(
         label=_("File"),
