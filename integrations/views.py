@@ -14,7 +14,8 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,6 +45,48 @@ _ERRORS = {
 }
 
 
+# The schema's examples document the API and are the first requests the schemathesis tests send.
+EXAMPLE_CUSTOMER = "C00012345"
+BANK_REFERENCE = OpenApiParameter(
+    "bank_reference",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description=_("The customer's bank reference."),
+    examples=[OpenApiExample("customer", value=EXAMPLE_CUSTOMER)],
+)
+FOLLOW_UP_ID = OpenApiParameter(
+    "follow_up_id", OpenApiTypes.INT, OpenApiParameter.PATH, examples=[OpenApiExample("follow-up", value=1)]
+)
+EVENT_EXAMPLE = OpenApiExample(
+    "A failed payment",
+    request_only=True,
+    value={
+        "bank_reference": "EV-20260302-0001",
+        "customer_reference": EXAMPLE_CUSTOMER,
+        "kind": "payment_failed",
+        "occurred_at": "2026-03-02T20:00:00+08:00",
+        "access_channel": "app",
+        "details": {"amount": "120.00", "currency": "CNY"},
+    },
+)
+CUSTOMER_EXAMPLE = OpenApiExample(
+    "A new customer",
+    request_only=True,
+    value={
+        "name": "李雷",
+        "phone": "+8613800138000",
+        "language": "zh",
+        "time_zone": "Asia/Shanghai",
+        "preferred_channel": "sms",
+        "device_os": "android",
+        "app_version": "8.2.0",
+        "enrolled_on": "2026-03-01",
+        "consent": True,
+    },
+)
+OPT_OUT_EXAMPLE = OpenApiExample("No more SMS", request_only=True, value={"channels": ["sms"], "do_not_contact": False})
+
+
 def _errors(*codes: int) -> dict:
     return {code: _ERRORS[code] for code in codes}
 
@@ -54,7 +97,7 @@ class LoggedApiView(APIView):
     def dispatch(self, request, *args, **kwargs):
         started, at = time.perf_counter(), timezone.now()
         given = request.headers.get("X-Request-ID", "")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = self.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         status_code = 500
         try:
             response = super().dispatch(request, *args, **kwargs)
@@ -75,7 +118,8 @@ class LoggedApiView(APIView):
             )
 
     def evidence_reference(self) -> str:
-        return f"API {self.request.user.name}"
+        """Where a consent record came from: the integration and the request (its ApiCall's request id)."""
+        return f"API {self.request.user.name} · {self.request_id}"
 
     def customer_or_404(self, bank_reference: str) -> Customer:
         customer = queries.customer_by_reference(bank_reference)
@@ -94,6 +138,7 @@ class WalletEventView(LoggedApiView):
             200: OpenApiResponse(WalletEventSerializer, description=_("Already received: the stored event.")),
             **_errors(400, 401, 403, 429),
         },
+        examples=[EVENT_EXAMPLE],
         summary="Post a wallet event",
     )
     def post(self, request):
@@ -123,6 +168,8 @@ class CustomerView(LoggedApiView):
             200: OpenApiResponse(CustomerStateSerializer, description=_("Updated, or nothing to change.")),
             **_errors(400, 401, 403, 429),
         },
+        parameters=[BANK_REFERENCE],
+        examples=[CUSTOMER_EXAMPLE],
         summary="Create or update a customer",
     )
     def put(self, request, bank_reference: str):
@@ -152,6 +199,8 @@ class OptOutView(LoggedApiView):
     @extend_schema(
         request=OptOutSerializer,
         responses={201: OptOutStateSerializer, 404: OpenApiResponse(), **_errors(400, 401, 403, 429)},
+        parameters=[BANK_REFERENCE],
+        examples=[OPT_OUT_EXAMPLE],
         summary="Record a customer's opt-out",
     )
     def post(self, request, bank_reference: str):
@@ -174,6 +223,7 @@ class FollowUpView(LoggedApiView):
 
     @extend_schema(
         responses={200: FollowUpStatusSerializer, 404: OpenApiResponse(), **_errors(401, 403, 429)},
+        parameters=[FOLLOW_UP_ID],
         summary="Read a follow-up's status",
     )
     def get(self, request, follow_up_id: int):
@@ -188,6 +238,7 @@ class ContactHistoryView(LoggedApiView):
 
     @extend_schema(
         responses={200: ContactHistorySerializer, 404: OpenApiResponse(), **_errors(401, 403, 429)},
+        parameters=[BANK_REFERENCE],
         summary="Read a customer's contact history",
     )
     def get(self, request, bank_reference: str):

@@ -52,3 +52,9 @@ def test_bad_channels_are_a_400_naming_the_field_and_record_nothing(api, custome
 def test_an_unknown_customer_is_a_404(api, db):
     response = api.post("/api/v1/customers/NOBODY/opt-outs/", {}, format="json")
     assert response.status_code == 404
+
+
+def test_the_evidence_names_the_integration_and_the_request_it_came_in(api, customer):
+    api.post(url(customer), {"channels": ["sms"]}, format="json", HTTP_X_REQUEST_ID="crm-7f3a")
+    record = ConsentRecord.objects.get(customer=customer)
+    assert record.reference == "API core-banking · crm-7f3a"

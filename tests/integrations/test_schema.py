@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 
-from integrations import services
+from integrations import services, views
 from integrations.models import Scope
 from tests import factories
 from wallet_followup.wsgi import application
@@ -47,9 +47,10 @@ def _keep_the_test_connection():
 
 @pytest.fixture
 def fuzzing_token(db):
-    """A token with every scope, and some data for the generated requests to hit now and then."""
-    customer = factories.CustomerFactory(bank_reference="C1")
-    factories.FollowUpFactory(customer=customer)
+    """A token with every scope, and the customer and follow-up the schema's examples name, so the first
+    generated requests succeed and the rest vary from there."""
+    customer = factories.CustomerFactory(bank_reference=views.EXAMPLE_CUSTOMER)
+    factories.FollowUpFactory(id=1, customer=customer)
     _integration, token = services.create_integration(name="fuzzer", scopes=list(Scope.values))
     return token
 
