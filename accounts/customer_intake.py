@@ -236,8 +236,12 @@ def normalise_phone(value, region: str = DEFAULT_PHONE_REGION) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.cache
 def _max_length(name: str) -> int:
     return Customer._meta.get_field(name).max_length
+
+
+_CHOICE_TABLES = {"preferred_channel": _CHANNELS, "preferred_time_of_day": _TIMES_OF_DAY, "device_os": _DEVICES}
 
 
 def clean_customer(values: Mapping[str, object], *, partial: bool = False) -> tuple[dict, list[FieldError]]:
@@ -291,7 +295,7 @@ def clean_customer(values: Mapping[str, object], *, partial: bool = False) -> tu
             else:
                 cleaned[name] = text
         elif name in ("preferred_channel", "preferred_time_of_day", "device_os"):
-            table = {"preferred_channel": _CHANNELS, "preferred_time_of_day": _TIMES_OF_DAY, "device_os": _DEVICES}
+            table = _CHOICE_TABLES
             choice = table[name].get(text.lower())
             if choice is None:
                 fail(
