@@ -47,10 +47,12 @@ class WalletEventSerializer(serializers.Serializer):
     details = serializers.DictField(required=False, default=dict, help_text=_("Free-form facts about the event."))
     received_at = serializers.DateTimeField(read_only=True)
 
-    def validate_customer_reference(self, value: str) -> str:
-        if not Customer.objects.filter(bank_reference=value).exists():
-            raise serializers.ValidationError(_("No customer has this bank reference."))
-        return value
+    def validate(self, attrs: dict) -> dict:
+        # The customer is read once here and handed to the service with the other values.
+        attrs["customer"] = Customer.objects.filter(bank_reference=attrs["customer_reference"]).first()
+        if attrs["customer"] is None:
+            raise serializers.ValidationError({"customer_reference": [_("No customer has this bank reference.")]})
+        return attrs
 
     def validate_occurred_at(self, value: datetime) -> datetime:
         if value < EARLIEST_EVENT or value > timezone.now() + CLOCK_SKEW:

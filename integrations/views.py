@@ -146,7 +146,7 @@ class WalletEventView(LoggedApiView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         event, created = survey_services.receive_wallet_event(
-            customer=Customer.objects.get(bank_reference=data["customer_reference"]),
+            customer=data["customer"],
             bank_reference=data["bank_reference"],
             kind=data["kind"],
             occurred_at=data["occurred_at"],
