@@ -87,6 +87,18 @@ def _install_beat_schedule(sender, **kwargs) -> None:
             "schedule": timedelta(minutes=1),
             "options": {"expires": 60},
         },
+        # An import whose worker was lost is marked failed, so its page stops waiting (imports/recovery.py).
+        "fail-stale-imports": {
+            "task": "imports.fail_stale_imports",
+            "schedule": timedelta(minutes=10),
+            "options": {"expires": 600},
+        },
+        # 19:00 UTC is 03:00 in Shanghai, a quiet hour for the database.
+        "purge-api-calls": {
+            "task": "integrations.purge_api_calls",
+            "schedule": crontab(hour=19, minute=0),
+            "options": {"expires": 6 * 60 * 60},
+        },
         # 00:30 UTC is 08:30 in Shanghai. The digest claims its date, so a repeated tick sends nothing.
         "send-case-digest": {
             "task": "surveys.send_case_digest",

@@ -270,6 +270,8 @@ SPECTACULAR_SETTINGS = {
 API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 600, minimum=1)
 # After a token is rotated the old one keeps working this many hours, so the bank can deploy the new one.
 API_TOKEN_GRACE_HOURS = env_int("API_TOKEN_GRACE_HOURS", 24, minimum=0, maximum=24 * 30)
+# The API call log (integrations.ApiCall) is deleted after this many days (beat, daily).
+API_LOG_RETENTION_DAYS = env_int("API_LOG_RETENTION_DAYS", 180, minimum=1)
 
 # --- Security (production; DEBUG relaxes only what a laptop needs) ---------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

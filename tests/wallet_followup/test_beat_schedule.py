@@ -35,3 +35,8 @@ def test_the_dashboard_rollups_are_refreshed_every_minute_and_a_late_tick_is_dro
     assert entry["task"] == "analytics.refresh_rollups"
     assert entry["schedule"].total_seconds() == 60
     assert entry["options"]["expires"] == 60
+
+
+def test_lost_imports_are_failed_and_the_api_log_is_purged_on_beat():
+    tasks = {entry["task"] for entry in schedule().values()}
+    assert {"imports.fail_stale_imports", "integrations.purge_api_calls"} <= tasks
