@@ -25,7 +25,8 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import services
@@ -170,7 +171,12 @@ def parse_date(value) -> date | None:
         return value
     if isinstance(value, int | float):
         return _excel_date(float(value))
-    text = _text(value)
+    return _date_from_text(_text(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _date_from_text(text: str) -> date | None:
+    # Remembered per distinct text: a bank file holds a few thousand distinct dates in a million rows.
     timed = _TIME_SUFFIX.match(text)
     if timed:
         text = timed.group(1)
@@ -225,8 +231,26 @@ def parse_flag(value) -> bool | datetime | None:
     return parse_moment(value)
 
 
+# The common shapes of a mainland mobile number (11 digits, after +86 or 0086, spaces or dashes between
+# groups) are checked against phonenumbers' own pattern for Chinese mobiles, which is what is_valid_number
+# would match them with; every other number goes through phonenumbers. Nine rows in ten take this path.
+_MAINLAND_MOBILE_SHAPE = re.compile(r"(?:\+86|0086)?(1\d{10})")
+_MAINLAND_MOBILE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
+
+
+def _mainland_mobile(text: str) -> str | None:
+    shape = _MAINLAND_MOBILE_SHAPE.fullmatch(text.replace(" ", "").replace("-", ""))
+    if shape and _MAINLAND_MOBILE.fullmatch(shape.group(1)):
+        return "+86" + shape.group(1)
+    return None
+
+
 def normalise_phone(value, region: str = DEFAULT_PHONE_REGION) -> str | None:
     text = _text(value)
+    if region == "CN":
+        fast = _mainland_mobile(text)
+        if fast is not None:
+            return fast
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -242,6 +266,8 @@ def _max_length(name: str) -> int:
 
 
 _CHOICE_TABLES = {"preferred_channel": _CHANNELS, "preferred_time_of_day": _TIMES_OF_DAY, "device_os": _DEVICES}
+_PLAIN_TEXT = frozenset(("bank_reference", *TEXT_FIELDS))
+_REGION = re.compile(r"[A-Za-z]{2}")
 
 
 def clean_customer(values: Mapping[str, object], *, partial: bool = False) -> tuple[dict, list[FieldError]]:
@@ -262,10 +288,17 @@ def clean_customer(values: Mapping[str, object], *, partial: bool = False) -> tu
 
     for name in CUSTOMER_FIELDS:
         raw = values.get(name)
-        if _blank(raw):
+        if raw is None:
             continue
-        text = _text(raw)
-        if name in ("bank_reference", *TEXT_FIELDS):
+        if raw.__class__ is str:  # nearly every cell: _blank and _text without their checks
+            text = raw.strip()
+            if not text:
+                continue
+        elif _blank(raw):
+            continue
+        else:
+            text = _text(raw)
+        if name in _PLAIN_TEXT:
             if len(text) > _max_length(name):
                 fail(name, raw, _("Longer than %(limit)s characters.") % {"limit": _max_length(name)})
             else:
@@ -313,7 +346,7 @@ def clean_customer(values: Mapping[str, object], *, partial: bool = False) -> tu
             else:
                 cleaned[name] = day
         elif name == "region":
-            if not re.fullmatch(r"[A-Za-z]{2}", text):
+            if not _REGION.fullmatch(text):
                 fail(name, raw, _("Not a two-letter country code such as CN."))
             else:
                 cleaned[name] = text.upper()
@@ -354,8 +387,10 @@ def upsert_customers(
 @transaction.atomic
 def _upsert_chunk(rows: list[dict], *, source, by, now: datetime, reference: str) -> UpsertResult:
     """1. one read of the chunk's customers; 2. bulk insert the new, bulk update the changed; 3. decisions."""
-    result = UpsertResult()
     by_reference = {row["bank_reference"]: row for row in rows}
+    if connection.vendor == "postgresql":
+        return _upsert_chunk_postgresql(by_reference, source=source, by=by, now=now, reference=reference)
+    result = UpsertResult()
     existing = {c.bank_reference: c for c in Customer.objects.filter(bank_reference__in=list(by_reference))}
 
     new, changed, changed_fields = [], [], set()
@@ -390,7 +425,18 @@ def _upsert_chunk(rows: list[dict], *, source, by, now: datetime, reference: str
     result.created, result.updated = len(new), len(changed)
     customers = {**existing, **{c.bank_reference: c for c in new}}
     result.customers = customers
+    _decide_chunk(
+        result, by_reference, customers, existing=set(existing), changed={c.bank_reference for c in changed},
+        source=source, by=by, now=now, reference=reference,
+    )  # fmt: skip
+    return result
 
+
+def _decide_chunk(
+    result: UpsertResult, by_reference: dict, customers: dict, *, existing: set, changed: set, **evidence
+) -> None:
+    """Record the decisions of the chunk's rows that carry any; a known customer they change counts as updated."""
+    source, by, now, reference = evidence["source"], evidence["by"], evidence["now"], evidence["reference"]
     flagged = {ref: row for ref, row in by_reference.items() if any(name in row for name in FLAG_FIELDS)}
     if flagged:
         withdrawn = set(
@@ -403,11 +449,94 @@ def _upsert_chunk(rows: list[dict], *, source, by, now: datetime, reference: str
             decided = _record_decisions(
                 customer, row, source=source, by=by, now=now, reference=reference, withdrawn=customer.pk in withdrawn
             )
-            if decided and customer.bank_reference in existing and customer not in changed:
+            if decided and ref in existing and ref not in changed:
                 result.unchanged -= 1
                 result.updated += 1
             result.decisions += decided
+
+
+# Every column but the id, in the table's order; what a new customer gets for a column its row leaves out.
+_COLUMNS = tuple(f.column for f in Customer._meta.concrete_fields if not f.primary_key)
+_DEFAULTS = {
+    f.column: (str(f.get_default()) if isinstance(f.get_default(), str) else f.get_default())
+    for f in Customer._meta.concrete_fields
+    if not f.primary_key
+}
+
+
+def _upsert_chunk_postgresql(by_reference: dict, *, source, by, now: datetime, reference: str) -> UpsertResult:
+    """The same as the generic path, written with COPY (a chunk costs a few statements, not one per 1,000 rows).
+
+    1. one read of the chunk's customers' compared columns, as tuples (no model objects);
+    2. new rows: one COPY into the table; changed rows: one COPY into a temporary table and one UPDATE … FROM
+       it, only where a value differs (a concurrent writer's equal value writes nothing); nothing to write,
+       no statement;
+    3. decisions through accounts.services, with model objects read for the rows that carry any.
+    """
+    result = UpsertResult()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT bank_reference, {', '.join(MODEL_FIELDS)} FROM accounts_customer "  # noqa: S608
+            "WHERE bank_reference = ANY(%s)",
+            [list(by_reference)],
+        )
+        existing = {found[0]: found[1:] for found in cursor.fetchall()}
+
+    new, changed = [], []
+    for bank_reference, row in by_reference.items():
+        stored = existing.get(bank_reference)
+        if stored is None:
+            new.append(row)
+            continue
+        merged = tuple(row.get(name, old) for name, old in zip(MODEL_FIELDS, stored, strict=True))
+        if merged != stored:
+            changed.append((bank_reference, merged))
+        else:
+            result.unchanged += 1
+    if new:
+        moment = timezone.now()  # as bulk_create's auto_now_add and auto_now would set them
+        columns = ", ".join(_COLUMNS)
+        with connection.cursor() as cursor, cursor.copy(f"COPY accounts_customer ({columns}) FROM STDIN") as copy:
+            for row in new:
+                copy.write_row(
+                    [
+                        moment if column in ("created_at", "updated_at") else row.get(column, _DEFAULTS[column])
+                        for column in _COLUMNS
+                    ]
+                )
+    if changed:
+        _update_changed(changed, now)
+    result.created, result.updated = len(new), len(changed)
+
+    flagged = [ref for ref, row in by_reference.items() if any(name in row for name in FLAG_FIELDS)]
+    customers = Customer.objects.in_bulk(flagged, field_name="bank_reference") if flagged else {}
+    result.customers = customers
+    _decide_chunk(
+        result, by_reference, customers, existing=set(existing), changed={ref for ref, _merged in changed},
+        source=source, by=by, now=now, reference=reference,
+    )  # fmt: skip
     return result
+
+
+def _update_changed(changed: list[tuple[str, tuple]], now: datetime) -> None:
+    columns = ", ".join(MODEL_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS customer_intake_changes ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT bank_reference, {columns} FROM accounts_customer WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE customer_intake_changes")
+        with cursor.copy(f"COPY customer_intake_changes (bank_reference, {columns}) FROM STDIN") as copy:
+            for bank_reference, merged in changed:
+                copy.write_row([bank_reference, *merged])
+        assignments = ", ".join(f"{name} = changes.{name}" for name in MODEL_FIELDS)
+        differs = " OR ".join(f"customer.{name} IS DISTINCT FROM changes.{name}" for name in MODEL_FIELDS)
+        cursor.execute(
+            f"UPDATE accounts_customer AS customer SET {assignments}, updated_at = %s "  # noqa: S608
+            f"FROM customer_intake_changes AS changes "
+            f"WHERE customer.bank_reference = changes.bank_reference AND ({differs})",
+            [now],
+        )
 
 
 def _moment(flag: bool | datetime, now: datetime) -> datetime:
