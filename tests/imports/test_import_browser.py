@@ -24,7 +24,9 @@ def import_dir(settings, tmp_path):
 def test_a_manager_imports_a_file_and_reads_the_result(page: Page, live_server, monkeypatch):
     queued = []
     monkeypatch.setattr(tasks.run_import, "delay", queued.append)
-    factories.UserFactory(username="maggie", first_name="Maggie", roles=["manager"])
+    factories.UserFactory(
+        username="maggie", first_name="Maggie", roles=["manager"], language="en"
+    )  # reports in her language
     sign_in(page, live_server, english=True, username="maggie")
 
     page.get_by_role("link", name="Imports", exact=True).click()
