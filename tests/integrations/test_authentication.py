@@ -4,7 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from integrations import services
 from integrations.models import IntegrationToken
@@ -54,6 +56,31 @@ def test_a_revoked_token_stops_working_at_once(core_banking, customer):
     integration, token = core_banking
     services.revoke_tokens(integration=integration)
     assert client_for(token).get(follow_up_url(customer)).status_code == 401
+
+
+def test_a_token_used_a_moment_ago_stops_working_at_once_when_revoked(core_banking, customer):
+    integration, token = core_banking
+    assert client_for(token).get(follow_up_url(customer)).status_code == 200  # now in the token cache
+    services.revoke_tokens(integration=integration)
+    assert client_for(token).get(follow_up_url(customer)).status_code == 401
+
+
+def test_a_token_used_a_moment_ago_stops_working_at_once_when_rotated_out_without_grace(core_banking, customer):
+    integration, old = core_banking
+    assert client_for(old).get(follow_up_url(customer)).status_code == 200  # now in the token cache
+    new = services.rotate_token(integration=integration, grace=timedelta(0))
+    assert client_for(old).get(follow_up_url(customer)).status_code == 401
+    assert client_for(new).get(follow_up_url(customer)).status_code == 200
+
+
+def test_a_working_token_is_read_from_the_database_once_and_then_from_the_cache(core_banking, customer):
+    _integration, token = core_banking
+    with CaptureQueriesContext(connection) as first:
+        client_for(token).get(follow_up_url(customer))
+    with CaptureQueriesContext(connection) as second:
+        client_for(token).get(follow_up_url(customer))
+    token_reads = [[q for q in run.captured_queries if "integrationtoken" in q["sql"]] for run in (first, second)]
+    assert [len(reads) for reads in token_reads] == [1, 0]
 
 
 def test_a_deactivated_integration_is_refused(core_banking, customer):

@@ -1,6 +1,9 @@
 """Each integration has its own rate (429 with Retry-After past it); every call is logged in one INSERT."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -10,6 +13,11 @@ from tests.integrations.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
+# Half past a minute: the rate counts per clock minute, and no test here should straddle two. Each test
+# has its own day: on SQLite ids are reused from test to test, and with the clock frozen so would be the
+# creation instant that keys an integration's counter in the (persistent) cache.
+MID_MINUTE = datetime(2026, 3, 2, 4, 0, 30, tzinfo=UTC)
+
 
 def history_url(customer):
     return f"/api/v1/customers/{customer.bank_reference}/contact-history/"
@@ -17,17 +25,50 @@ def history_url(customer):
 
 def test_past_its_rate_an_integration_gets_429_with_retry_after_and_others_are_not_slowed(settings, customer):
     settings.API_RATE_PER_MINUTE = 3
-    _busy, busy_token = services.create_integration(name="busy", scopes=["customers:read"])
-    _calm, calm_token = services.create_integration(name="calm", scopes=["customers:read"])
-    busy = client_for(busy_token)
+    with time_machine.travel(MID_MINUTE, tick=False):
+        _busy, busy_token = services.create_integration(name="busy", scopes=["customers:read"])
+        _calm, calm_token = services.create_integration(name="calm", scopes=["customers:read"])
+        busy = client_for(busy_token)
 
-    statuses = [busy.get(history_url(customer)).status_code for _ in range(4)]
+        statuses = [busy.get(history_url(customer)).status_code for _ in range(4)]
 
-    assert statuses == [200, 200, 200, 429]
-    refused = busy.get(history_url(customer))
-    assert refused.status_code == 429
-    assert 0 < int(refused["Retry-After"]) <= 60
-    assert client_for(calm_token).get(history_url(customer)).status_code == 200
+        assert statuses == [200, 200, 200, 429]
+        refused = busy.get(history_url(customer))
+        assert refused.status_code == 429
+        assert 0 < int(refused["Retry-After"]) <= 60
+        assert client_for(calm_token).get(history_url(customer)).status_code == 200
+
+
+def test_a_refused_integration_is_told_to_wait_until_the_next_minute_and_is_served_then(settings, customer):
+    settings.API_RATE_PER_MINUTE = 2
+    start = MID_MINUTE + timedelta(days=1)
+    with time_machine.travel(start, tick=False) as clock:
+        _busy, token = services.create_integration(name="busy", scopes=["customers:read"])
+        busy = client_for(token)
+        assert [busy.get(history_url(customer)).status_code for _ in range(2)] == [200, 200]
+
+        clock.move_to(start + timedelta(seconds=20))
+        refused = busy.get(history_url(customer))
+        assert (refused.status_code, refused["Retry-After"]) == (429, "10")
+
+        clock.move_to(start + timedelta(seconds=30))
+        assert busy.get(history_url(customer)).status_code == 200
+
+
+def test_a_high_rate_costs_each_request_the_same_as_a_low_one(settings, customer):
+    # The counter is one number per minute, not the list of every request's time: the cache value stays tiny.
+    from django.core.cache import cache
+
+    settings.API_RATE_PER_MINUTE = 1_000_000
+    start = MID_MINUTE + timedelta(days=2)
+    with time_machine.travel(start, tick=False):
+        integration, token = services.create_integration(name="busy", scopes=["customers:read"])
+        busy = client_for(token)
+        for _ in range(30):
+            assert busy.get(history_url(customer)).status_code == 200
+        window = int(start.timestamp() // 60)
+        key = f"api-rate:{integration.pk}:{integration.created_at.timestamp():.6f}:{window}"
+        assert cache.get(key) == 30
 
 
 def test_a_call_is_logged_with_its_integration_method_path_status_duration_and_request_id(core_banking, api, customer):
