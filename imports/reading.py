@@ -147,7 +147,11 @@ class Table:
             yield Row(number=number, cells=padded, width=len(cells))
 
     def count_rows(self) -> int:
-        return sum(1 for _row in self.rows())
+        """As many as rows() yields: a row counts when any cell is neither missing nor empty."""
+        raw = self._raw_rows()
+        next(raw, None)
+        # Cells are str, None or (xlsx) datetime, so truthiness is exactly "neither None nor empty".
+        return sum(1 for cells in raw if any(cells))
 
     def preview(self, limit: int = 5) -> list[list[str]]:
         found = []
