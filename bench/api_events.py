@@ -57,6 +57,7 @@ QUEUE = "bench-api-events"
 TARGET_PER_SECOND = 500
 RATE_PER_MINUTE = 10_000_000
 EVENTS_PATH = "/api/v1/wallet-events/"
+NOTES = "\n## Notes\n"
 
 
 def _environment(database_url: str, work: Path) -> dict[str, str]:
@@ -555,8 +556,10 @@ Top of a cProfile of 200 POSTs (cumulative):
 {profile["profile"][:7000]}
 ```
 """
+    # The hand-written analysis below the figures (from "## Notes" on) survives a new run.
+    notes = output.read_text(encoding="utf-8").partition(NOTES)[2] if output.exists() else ""
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report, encoding="utf-8")
+    output.write_text(report + (NOTES + notes if notes else ""), encoding="utf-8")
     print(report.split("## Where the time goes")[0])
     print(f"written to {output}")
 
