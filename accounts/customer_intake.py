@@ -488,13 +488,7 @@ def _upsert_chunk_postgresql(by_reference: dict, *, source, by, now: datetime, r
     3. decisions through accounts.services, with model objects read for the rows that carry any.
     """
     result = UpsertResult()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT bank_reference, {', '.join(MODEL_FIELDS)} FROM accounts_customer "  # noqa: S608
-            "WHERE bank_reference = ANY(%s)",
-            [list(by_reference)],
-        )
-        existing = {found[0]: found[1:] for found in cursor.fetchall()}
+    existing = _stored_values(list(by_reference))
 
     new, changed = [], []
     for bank_reference, row in by_reference.items():
@@ -510,7 +504,13 @@ def _upsert_chunk_postgresql(by_reference: dict, *, source, by, now: datetime, r
     if new:
         moment = timezone.now()  # as bulk_create's auto_now_add and auto_now would set them
         columns = ", ".join(_COLUMNS)
-        with connection.cursor() as cursor, cursor.copy(f"COPY accounts_customer ({columns}) FROM STDIN") as copy:
+        # Errors as Django's (IntegrityError when another writer created one of these references meanwhile):
+        # the cursor's copy() is psycopg's own, outside Django's error wrapping.
+        with (
+            connection.wrap_database_errors,
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY accounts_customer ({columns}) FROM STDIN") as copy,
+        ):
             for row in new:
                 copy.write_row(
                     [
@@ -532,9 +532,20 @@ def _upsert_chunk_postgresql(by_reference: dict, *, source, by, now: datetime, r
     return result
 
 
+def _stored_values(references: list[str]) -> dict[str, tuple]:
+    """Bank reference → the compared columns (MODEL_FIELDS) of the customers that exist."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT bank_reference, {', '.join(MODEL_FIELDS)} FROM accounts_customer "  # noqa: S608
+            "WHERE bank_reference = ANY(%s)",
+            [references],
+        )
+        return {found[0]: found[1:] for found in cursor.fetchall()}
+
+
 def _update_changed(changed: list[tuple[str, tuple]], now: datetime) -> None:
     columns = ", ".join(MODEL_FIELDS)
-    with connection.cursor() as cursor:
+    with connection.wrap_database_errors, connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS customer_intake_changes ON COMMIT DELETE ROWS AS "  # noqa: S608
             f"SELECT bank_reference, {columns} FROM accounts_customer WITH NO DATA"

@@ -8,7 +8,9 @@ import phonenumbers
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import IntegrityError, connection
 
+from accounts import customer_intake
 from accounts.customer_intake import clean_customer, normalise_phone, upsert_customers
 from accounts.models import Customer
 
@@ -122,3 +124,16 @@ def test_an_address_is_accepted_exactly_when_django_accepts_it(address):
     for _ in range(2):  # the second time from the remembered domain
         cleaned, errors = clean_customer({"bank_reference": "C1", "name": "A", "email": address})
         assert ("email" in cleaned) is django_says and bool(errors) is not django_says
+
+
+@pytest.mark.django_db
+def test_a_reference_created_by_someone_else_meanwhile_is_a_django_integrity_error(monkeypatch):
+    # The API retries an upsert on IntegrityError: the other request created the customer, this one updates.
+    Customer.objects.create(bank_reference="C1", name="Created meanwhile")
+    if connection.vendor == "postgresql":
+        monkeypatch.setattr(customer_intake, "_stored_values", lambda references: {})
+    else:
+        monkeypatch.setattr(Customer.objects, "filter", lambda **kwargs: Customer.objects.none())
+
+    with pytest.raises(IntegrityError):
+        upsert_customers([{"bank_reference": "C1", "name": "王芳"}], now=NOW)
