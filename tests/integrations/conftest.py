@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -13,6 +16,17 @@ from integrations.models import Scope
 def _generous_rate(settings):
     # Throttling has its own tests; elsewhere a test must never be refused for going fast.
     settings.API_RATE_PER_MINUTE = 100_000
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings):
+    """Cache keys of this test alone. The Redis cache outlives the test database: the rate counters of an
+    integration created at a frozen instant with a reused id would otherwise carry over between tests and
+    between test runs sharing the Redis (CI, other checkouts)."""
+    caches = copy.deepcopy(settings.CACHES)
+    for alias in caches.values():
+        alias["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches  # Django's test signals rebuild the cache handlers
 
 
 def client_for(token: str | None) -> APIClient:
