@@ -36,19 +36,17 @@ import pstats
 import re
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import create_database_if_missing  # noqa: E402
+from bench.common import create_database_if_missing, start_gunicorn, stop  # noqa: E402
 from bench.common import machine as bench_machine  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/wallet_bench_api"
@@ -247,28 +245,6 @@ def _trivial(work: Path, *, seconds: int, connections: int) -> dict:
 # --- gunicorn and the Celery worker -------------------------------------------------------------------
 
 
-def _start_gunicorn(work: Path) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    log = (work / "gunicorn.log").open("w")
-    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-        [str(gunicorn), "wallet_followup.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{PORT}", "--backlog", "2048"],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/bench/trivial/", timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.3)
-    _stop(server)
-    raise SystemExit(f"gunicorn did not start; see {work / 'gunicorn.log'}")
-
-
 def _start_worker(work: Path) -> subprocess.Popen:
     celery = Path(sys.executable).with_name("celery")
     log = (work / "celery.log").open("w")
@@ -279,14 +255,6 @@ def _start_worker(work: Path) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _wait_for_planning(prefix: str, timeout: float) -> tuple[int, float]:
@@ -401,7 +369,7 @@ def main() -> None:
     _purge_queue()
     run = f"bench{secrets.token_hex(3)}"
 
-    server = _start_gunicorn(work)
+    server = start_gunicorn(work, port=PORT)
     runs: dict[str, list[dict]] = {"trivial": [], "events": []}
     try:
         # Warm-up: imports, connections, the token's and the campaign's first reads.
@@ -433,14 +401,14 @@ def main() -> None:
                 flush=True,
             )
     finally:
-        _stop(server)
+        stop(server)
     # The planning queued by the events runs after the load: in production workers have machines of their
     # own, and here a worker sharing the two cores would measure the planner, not the API.
     worker = _start_worker(work)
     try:
         left, drained_in = _wait_for_planning(run, timeout=args.drain_seconds)
     finally:
-        _stop(worker)
+        stop(worker)
 
     accepted = warm["created"] + sum(r["created"] for r in runs["events"])
     stored = _stored(run)

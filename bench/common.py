@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 
@@ -54,3 +59,42 @@ def machine() -> dict[str, str]:
         "platform": platform.platform(),
         "postgresql": pg_version,
     }
+
+
+# --- The HTTP benchmarks' server ------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_gunicorn(work: Path, *, port: int, workers: int = 2) -> subprocess.Popen:
+    """gunicorn serving the project on 127.0.0.1:``port`` (its own session, log in ``work``), once the trivial
+    view (bench/benchurls.py) answers; SystemExit when it does not within 30 s."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = (work / "gunicorn.log").open("w")
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+        [str(gunicorn), "wallet_followup.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+         "--backlog", "2048"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/trivial/", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.3)
+    stop(server)
+    raise SystemExit(f"gunicorn did not start; see {work / 'gunicorn.log'}")
+
+
+def stop(process: subprocess.Popen, *, timeout: float = 30) -> None:
+    """Stop a process started in its own session, and its children: SIGTERM, then SIGKILL after ``timeout``."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)

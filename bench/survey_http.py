@@ -30,7 +30,6 @@ import os
 import pstats
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import create_database_if_missing  # noqa: E402
+from bench.common import create_database_if_missing, start_gunicorn, stop  # noqa: E402
 from bench.common import machine as bench_machine  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/wallet_bench_survey"
@@ -204,36 +203,6 @@ def _parse_wrk(output: str) -> dict:
 # --- gunicorn -----------------------------------------------------------------------------------------
 
 
-def _start_gunicorn(work: Path) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    log = (work / "gunicorn.log").open("w")
-    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-        [str(gunicorn), "wallet_followup.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{PORT}", "--backlog", "2048"],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/bench/trivial/", timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.3)
-    _stop(server)
-    raise SystemExit(f"gunicorn did not start; see {work / 'gunicorn.log'}")
-
-
-def _stop(server: subprocess.Popen) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-
-
 # --- Where the time goes ------------------------------------------------------------------------------
 
 
@@ -314,7 +283,7 @@ def main() -> None:
             ("return", "GET", gets, seconds),
         )
 
-    server = _start_gunicorn(work)
+    server = start_gunicorn(work, port=PORT)
     runs: dict[str, list[dict]] = {"trivial": [], "get": [], "post": [], "return": []}
     try:
         for name, method, lines, seconds in phases(0, 3):  # warm-up: imports, templates, connections
@@ -330,7 +299,7 @@ def main() -> None:
                 flush=True,
             )
     finally:
-        _stop(server)
+        stop(server)
 
     from surveys.models import Response
 
