@@ -18,7 +18,7 @@ import functools
 import re
 import zoneinfo
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import phonenumbers
@@ -134,7 +134,6 @@ class UpsertResult:
     updated: int = 0
     unchanged: int = 0
     decisions: int = 0  # consent / opt-out / do-not-contact decisions recorded as evidence
-    customers: dict[str, Customer] = field(default_factory=dict, repr=False)
 
     def add(self, other: UpsertResult) -> None:
         self.created += other.created
@@ -438,7 +437,6 @@ def _upsert_chunk(rows: list[dict], *, source, by, now: datetime, reference: str
         Customer.objects.bulk_update(changed, [*sorted(changed_fields), "updated_at"], batch_size=500)
     result.created, result.updated = len(new), len(changed)
     customers = {**existing, **{c.bank_reference: c for c in new}}
-    result.customers = customers
     _decide_chunk(
         result, by_reference, customers, existing=set(existing), changed={c.bank_reference for c in changed},
         source=source, by=by, now=now, reference=reference,
@@ -524,7 +522,6 @@ def _upsert_chunk_postgresql(by_reference: dict, *, source, by, now: datetime, r
 
     flagged = [ref for ref, row in by_reference.items() if any(name in row for name in FLAG_FIELDS)]
     customers = Customer.objects.in_bulk(flagged, field_name="bank_reference") if flagged else {}
-    result.customers = customers
     _decide_chunk(
         result, by_reference, customers, existing=set(existing), changed={ref for ref, _merged in changed},
         source=source, by=by, now=now, reference=reference,
