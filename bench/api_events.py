@@ -346,6 +346,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument(
+        "--workers", type=int, default=4, help="gunicorn sync workers (the Procfile's default WEB_CONCURRENCY)"
+    )
     parser.add_argument("--drain-seconds", type=int, default=600, help="how long the worker may take to plan")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks" / "api.md"))
@@ -369,7 +372,7 @@ def main() -> None:
     _purge_queue()
     run = f"bench{secrets.token_hex(3)}"
 
-    server = start_gunicorn(work, port=PORT)
+    server = start_gunicorn(work, port=PORT, workers=args.workers)
     runs: dict[str, list[dict]] = {"trivial": [], "events": []}
     try:
         # Warm-up: imports, connections, the token's and the campaign's first reads.

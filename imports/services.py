@@ -382,7 +382,7 @@ def _write_events(state: _Pass, valid: list[tuple[int, dict]]) -> Counts:
             )  # fmt: skip
             continue
         _event, created = receive_wallet_event(
-            customer=customer,
+            customer_reference=customer.bank_reference,
             bank_reference=cleaned["bank_reference"],
             kind=cleaned["kind"],
             occurred_at=cleaned["occurred_at"],

@@ -47,13 +47,6 @@ class WalletEventSerializer(serializers.Serializer):
     details = serializers.DictField(required=False, default=dict, help_text=_("Free-form facts about the event."))
     received_at = serializers.DateTimeField(read_only=True)
 
-    def validate(self, attrs: dict) -> dict:
-        # The customer is read once here and handed to the service with the other values.
-        attrs["customer"] = Customer.objects.filter(bank_reference=attrs["customer_reference"]).first()
-        if attrs["customer"] is None:
-            raise serializers.ValidationError({"customer_reference": [_("No customer has this bank reference.")]})
-        return attrs
-
     def validate_occurred_at(self, value: datetime) -> datetime:
         if value < EARLIEST_EVENT or value > timezone.now() + CLOCK_SKEW:
             raise serializers.ValidationError(_("This moment is not plausible for a wallet event."))
@@ -69,9 +62,11 @@ class WalletEventSerializer(serializers.Serializer):
         return value
 
     def to_representation(self, event: WalletEvent) -> dict:
+        # A new event's customer reference is the one posted (the service found the customer by it).
+        customer_reference = self.context.get("customer_reference") or event.customer.bank_reference
         return {
             "bank_reference": event.bank_reference,
-            "customer_reference": event.customer.bank_reference,
+            "customer_reference": customer_reference,
             "kind": event.kind,
             "occurred_at": serializers.DateTimeField().to_representation(event.occurred_at),
             "access_channel": event.access_channel,

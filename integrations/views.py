@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -145,17 +146,21 @@ class WalletEventView(LoggedApiView):
         serializer = WalletEventSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        event, created = survey_services.receive_wallet_event(
-            customer=data["customer"],
-            bank_reference=data["bank_reference"],
-            kind=data["kind"],
-            occurred_at=data["occurred_at"],
-            access_channel=data["access_channel"],
-            details=data["details"],
-        )
-        return Response(
-            WalletEventSerializer(event).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        try:
+            event, created = survey_services.receive_wallet_event(
+                customer_reference=data["customer_reference"],
+                bank_reference=data["bank_reference"],
+                kind=data["kind"],
+                occurred_at=data["occurred_at"],
+                access_channel=data["access_channel"],
+                details=data["details"],
+            )
+        except survey_services.UnknownCustomer as error:
+            raise ValidationError({"customer_reference": [str(error)]}) from error
+        if created:
+            body = WalletEventSerializer(event, context={"customer_reference": data["customer_reference"]}).data
+            return Response(body, status=status.HTTP_201_CREATED)
+        return Response(WalletEventSerializer(event).data, status=status.HTTP_200_OK)
 
 
 class CustomerView(LoggedApiView):

@@ -576,12 +576,19 @@ def _record_skip(campaign: Campaign, event: WalletEvent, decision: Decision, *, 
         pass  # the same event handled meanwhile by another worker: it counted it
 
 
-def plan_pending_event_follow_ups(*, now: datetime) -> int:
-    """Beat's safety net: plan events whose planning message was lost; the number of events looked at.
+def plan_pending_event_follow_ups(*, now: datetime, batch_size: int = 100) -> int:
+    """Plan every received event not planned yet that can still be followed up; the number planned.
 
-    Only events that can still be followed up are looked at: those that happened within the longest
-    deadline of the event campaigns listening now. Events received in the last minute are left to their
-    own task, which is most likely still on its way.
+    Run a moment after events arrive (surveys.tasks.request_event_planning) and by beat every minute, the
+    safety net for a request that was lost. Workers running it at once share the work:
+
+    1. take a batch of unplanned events under row locks the others skip (SKIP LOCKED on PostgreSQL);
+    2. plan each (plan_follow_ups_for_event, which marks it planned) in the batch's transaction;
+    3. take the next batch, until none is left.
+
+    Only events that happened within the longest deadline of the event campaigns listening now are looked
+    at: older ones can no longer be followed up. An event whose planning fails is logged and left for the
+    next run, and the others go on.
     """
     deadlines = Campaign.objects.filter(trigger=Campaign.Trigger.EVENT, status__in=EVENT_STATUSES).values_list(
         "deadline", flat=True
@@ -589,13 +596,23 @@ def plan_pending_event_follow_ups(*, now: datetime) -> int:
     longest = max(deadlines, default=None)
     if longest is None:
         return 0
-    pending = WalletEvent.objects.filter(
-        follow_up_planned_at__isnull=True,
-        occurred_at__gte=now - longest,
-        received_at__lte=now - timedelta(minutes=1),
-    ).order_by("pk")
-    seen = 0
-    for event_id in pending.values_list("pk", flat=True)[:5000]:
-        plan_follow_ups_for_event(wallet_event_id=event_id)
-        seen += 1
-    return seen
+    pending = WalletEvent.objects.filter(follow_up_planned_at__isnull=True, occurred_at__gte=now - longest)
+    planned, failed = 0, set()
+    while True:
+        with transaction.atomic():
+            batch = list(
+                pending.exclude(pk__in=failed)
+                .order_by("pk")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            for event_id in batch:
+                try:
+                    with transaction.atomic():
+                        plan_follow_ups_for_event(wallet_event_id=event_id)
+                    planned += 1
+                except Exception:
+                    logger.exception("planning wallet event %s failed; left for the next run", event_id)
+                    failed.add(event_id)
+        if len(batch) < batch_size:
+            return planned

@@ -23,7 +23,7 @@ import logging
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Case, Q, TextField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -242,9 +242,13 @@ def advance_campaign_schedules(*, now: datetime) -> ScheduleAdvance:
     return ScheduleAdvance(started=started, finished=finished)
 
 
+class UnknownCustomer(ValueError):
+    """No customer has the bank reference an event names."""
+
+
 def receive_wallet_event(
     *,
-    customer: Customer,
+    customer_reference: str,
     bank_reference: str,
     kind: str,
     occurred_at: datetime,
@@ -253,8 +257,11 @@ def receive_wallet_event(
 ) -> tuple[WalletEvent, bool]:
     """Record an event from the bank's systems, once per ``bank_reference``; (event, created).
 
-    A new event queues the planning of its follow-ups after commit. Posting the same reference again
-    returns the stored event unchanged and queues nothing.
+    One statement finds the customer by ``customer_reference`` and stores the event, the event reference's
+    uniqueness settling a race between two posts of the same event: on the API's busiest path that is one
+    round trip and no transaction of its own. A new event asks a worker to plan its follow-ups after commit
+    (surveys.tasks.request_event_planning). Posting the same reference again returns the stored event
+    unchanged; UnknownCustomer when no customer has the reference.
     """
     from surveys import tasks
 
@@ -262,21 +269,50 @@ def receive_wallet_event(
         raise ValueError(_("Unknown wallet event “%(kind)s”.") % {"kind": kind})
     if timezone.is_naive(occurred_at):
         raise ValueError("occurred_at must be a timezone-aware datetime")
-    existing = WalletEvent.objects.filter(bank_reference=bank_reference).first()
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            event = WalletEvent.objects.create(
-                customer=customer,
-                bank_reference=bank_reference,
-                kind=kind,
-                occurred_at=occurred_at,
-                access_channel=access_channel,
-                details=details or {},
-            )
-    except IntegrityError:
-        # The same event posted twice at once: the other request stored it first.
-        return WalletEvent.objects.get(bank_reference=bank_reference), False
-    transaction.on_commit(lambda: tasks.plan_follow_ups_for_event.delay(event.pk))
+    event = WalletEvent(
+        bank_reference=bank_reference,
+        kind=kind,
+        occurred_at=occurred_at,
+        received_at=timezone.now(),
+        access_channel=access_channel,
+        details=details or {},
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_event_insert(), [*_event_params(event), customer_reference])
+        stored = cursor.fetchone()
+    if stored is None:
+        # Nothing inserted: the reference was stored before, or the customer is unknown.
+        if not Customer.objects.filter(bank_reference=customer_reference).exists():
+            raise UnknownCustomer(_("No customer has this bank reference."))
+        return WalletEvent.objects.select_related("customer").get(bank_reference=bank_reference), False
+    event.pk, event.customer_id = stored
+    transaction.on_commit(tasks.request_event_planning, robust=True)
     return event, True
+
+
+_EVENT_COLUMNS = ("bank_reference", "kind", "occurred_at", "received_at", "access_channel", "details")
+
+
+def _event_params(event: WalletEvent) -> list:
+    fields = [WalletEvent._meta.get_field(name) for name in _EVENT_COLUMNS]
+    return [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+
+
+def _event_insert() -> str:
+    """INSERT … SELECT from the customer's row, doing nothing on a known event reference (PostgreSQL, SQLite).
+
+    Written as SQL with the model's own table and column names: Django has no INSERT … SELECT, and the
+    ORM's compilation of a SELECT, an INSERT and their savepoint cost more than the statements.
+    """
+    quote = connection.ops.quote_name
+    field = WalletEvent._meta.get_field
+    columns = ", ".join(quote(field(name).column) for name in (*_EVENT_COLUMNS, "customer"))
+    placeholders = ", ".join(["%s"] * len(_EVENT_COLUMNS))
+    customers = quote(Customer._meta.db_table)
+    return (
+        f"INSERT INTO {quote(WalletEvent._meta.db_table)} ({columns}) "  # noqa: S608 - names from the models
+        f"SELECT {placeholders}, {quote(Customer._meta.pk.column)} FROM {customers} "
+        f"WHERE {quote(Customer._meta.get_field('bank_reference').column)} = %s "
+        f"ON CONFLICT ({quote(field('bank_reference').column)}) DO NOTHING "
+        f"RETURNING {quote(WalletEvent._meta.pk.column)}, {quote(field('customer').column)}"
+    )

@@ -5,7 +5,10 @@ claims follow-ups with row locks, so a duplicated or redelivered message does no
 Services are imported inside the tasks so that loading this module stays cheap for beat.
 """
 
+import time
+
 from celery import shared_task
+from django.core.cache import cache
 from django.utils import timezone
 
 
@@ -18,6 +21,7 @@ def plan_campaign(campaign_id: int) -> None:
 
 @shared_task(name="surveys.plan_follow_ups_for_event")
 def plan_follow_ups_for_event(wallet_event_id: int) -> None:
+    """One event's planning; kept for messages queued before events were planned in batches."""
     from surveys import planning
 
     planning.plan_follow_ups_for_event(wallet_event_id=wallet_event_id)
@@ -25,10 +29,38 @@ def plan_follow_ups_for_event(wallet_event_id: int) -> None:
 
 @shared_task(name="surveys.plan_pending_event_follow_ups")
 def plan_pending_event_follow_ups() -> None:
-    """Beat's safety net: events whose planning message was lost are found and planned here."""
+    """Plan the events received and not planned yet: asked for as events arrive, and beat's safety net."""
     from surveys import planning
 
     planning.plan_pending_event_follow_ups(now=timezone.now())
+
+
+# Asking for the planning of new events costs one Redis round trip at most twice a second per web process,
+# where a message per event cost more than storing the event. Why no event is missed: a request sets the
+# key for 1 s and its run starts 2 s later, so an event that found the key set, or whose process asked less
+# than half a second before, was committed before a requested run begins (and that run plans until nothing
+# is left). A request lost on the way is made up by beat's run every minute.
+EVENT_PLANNING_KEY = "surveys:event-planning-requested"
+_ASK_AGAIN_AFTER = 0.5
+_asked_at = float("-inf")
+
+
+def request_event_planning() -> None:
+    """Ask a worker to plan the wallet events received so far (after their commit)."""
+    global _asked_at
+    now = time.monotonic()
+    if now - _asked_at < _ASK_AGAIN_AFTER:
+        return
+    _asked_at = now
+    if cache.add(EVENT_PLANNING_KEY, True, timeout=1):
+        plan_pending_event_follow_ups.apply_async(countdown=2)
+
+
+def forget_event_planning_request() -> None:
+    """For tests: the next event asks again at once."""
+    global _asked_at
+    _asked_at = float("-inf")
+    cache.delete(EVENT_PLANNING_KEY)
 
 
 @shared_task(name="surveys.dispatch_due_follow_ups")

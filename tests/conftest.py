@@ -71,9 +71,10 @@ def browser_context_args(browser_context_args):
 def _forget_process_caches():
     """What the app caches per process (message texts, concern words, published surveys and launched
     campaigns, rendered question forms) is keyed by ids, which a rolled-back test database reuses."""
-    from surveys import answering, freetext, links, messaging, public_forms, public_views
+    from surveys import answering, freetext, links, messaging, public_forms, public_views, tasks
 
     def forget():
+        tasks.forget_event_planning_request()
         messaging.forget_edited_wordings()
         freetext.lexicon_changed()
         answering.forget_cached_questions()

@@ -66,8 +66,8 @@ def _install_beat_schedule(sender, **kwargs) -> None:
         },
         "plan-pending-event-follow-ups": {
             "task": "surveys.plan_pending_event_follow_ups",
-            "schedule": timedelta(minutes=5),
-            "options": {"expires": 300},
+            "schedule": timedelta(minutes=1),
+            "options": {"expires": 60},
         },
         "queue-due-reminders": {
             "task": "surveys.queue_due_reminders",

@@ -108,7 +108,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache: Redis when configured, else a file cache every local process shares -------------
 REDIS_URL = env_url("REDIS_URL", "", schemes={"redis", "rediss"})
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "wallet_followup.cache.RedisCacheKeepingClients", "LOCATION": REDIS_URL}}
 else:
     CACHES = {
         "default": {

@@ -41,7 +41,7 @@ def no_planning(monkeypatch):
     from surveys import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.plan_follow_ups_for_event, "delay", queued.append)
+    monkeypatch.setattr(tasks, "request_event_planning", lambda: queued.append(True))
     return queued
 
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from accounts.models import WalletEvent
 from surveys import tasks
@@ -32,15 +33,15 @@ def wang(clock, customer):
 
 @pytest.fixture
 def planned(monkeypatch):
-    """Run the planning task in-process when it is queued, and remember each event it was queued for."""
-    queued = []
+    """Run the planning in-process when it is asked for, and count the requests."""
+    requests = []
 
-    def delay(event_id):
-        queued.append(event_id)
-        tasks.plan_follow_ups_for_event(event_id)
+    def request_event_planning():
+        requests.append(timezone.now())
+        tasks.plan_pending_event_follow_ups()
 
-    monkeypatch.setattr(tasks.plan_follow_ups_for_event, "delay", delay)
-    return queued
+    monkeypatch.setattr(tasks, "request_event_planning", request_event_planning)
+    return requests
 
 
 def payload(customer, **overrides):
@@ -71,7 +72,7 @@ def test_the_first_post_stores_the_event_and_answers_201_and_the_repeat_answers_
     assert first.json()["bank_reference"] == "EV-1"
     assert first.json()["customer_reference"] == wang.bank_reference
     event = WalletEvent.objects.get()
-    assert planned == [event.pk]
+    assert len(planned) == 1  # asked once, for the new event; the repeat asks nothing
     assert FollowUp.objects.filter(customer=wang, wallet_event=event).count() == 1
 
 

@@ -1,9 +1,11 @@
 """Event-triggered follow-ups: an event arrives; matching campaigns plan a call between cool-off and deadline."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection, connections
 from django.utils import timezone, translation
 
 from accounts.models import WalletEvent
@@ -41,29 +43,49 @@ def event(customer, *, at=MONDAY_EVENING, kind="payment_failed", **kwargs):
     return factories.WalletEventFactory(customer=customer, occurred_at=at, kind=kind, **kwargs)
 
 
-def test_receiving_an_event_stores_it_once_and_queues_its_planning_after_commit(
+def test_receiving_an_event_stores_it_once_and_asks_for_its_planning_after_commit(
     wang, monkeypatch, django_capture_on_commit_callbacks
 ):
-    queued = []
-    monkeypatch.setattr(tasks.plan_follow_ups_for_event, "delay", lambda event_id: queued.append(event_id))
+    asked = []
+    monkeypatch.setattr(tasks, "request_event_planning", lambda: asked.append(True))
     with django_capture_on_commit_callbacks(execute=True):
         first, created = services.receive_wallet_event(
-            customer=wang, bank_reference="EV-1", kind="payment_failed", occurred_at=MONDAY_EVENING
+            customer_reference=wang.bank_reference,
+            bank_reference="EV-1",
+            kind="payment_failed",
+            occurred_at=MONDAY_EVENING,
+            details={"amount": "120.00"},
         )
         again, created_again = services.receive_wallet_event(
-            customer=wang, bank_reference="EV-1", kind="payment_failed", occurred_at=MONDAY_EVENING
+            customer_reference=wang.bank_reference, bank_reference="EV-1", kind="card_bound", occurred_at=MONDAY_EVENING
         )
     assert (created, created_again) == (True, False)
     assert first.pk == again.pk
-    assert queued == [first.pk]
-    assert WalletEvent.objects.count() == 1
+    assert asked == [True]
+    stored = WalletEvent.objects.get()
+    assert (stored.customer, stored.kind, stored.occurred_at) == (wang, "payment_failed", MONDAY_EVENING)
+    assert stored.details == {"amount": "120.00"} and stored.received_at == MONDAY_EVENING
+    assert again.kind == "payment_failed"  # the stored event, unchanged by the repeat
+
+
+def test_an_event_for_an_unknown_customer_is_refused_and_stores_nothing(wang):
+    with pytest.raises(services.UnknownCustomer):
+        services.receive_wallet_event(
+            customer_reference="NOBODY", bank_reference="EV-3", kind="payment_failed", occurred_at=MONDAY_EVENING
+        )
+    assert not WalletEvent.objects.exists()
 
 
 def test_an_unknown_event_kind_is_refused_in_the_language_of_the_reader(wang):
+    def receive():
+        services.receive_wallet_event(
+            customer_reference=wang.bank_reference, bank_reference="EV-2", kind="alien", occurred_at=MONDAY_EVENING
+        )
+
     with translation.override("en"), pytest.raises(ValueError, match="Unknown wallet event “alien”"):
-        services.receive_wallet_event(customer=wang, bank_reference="EV-2", kind="alien", occurred_at=MONDAY_EVENING)
+        receive()
     with translation.override("zh-hans"), pytest.raises(ValueError, match="未知钱包事件“alien”"):
-        services.receive_wallet_event(customer=wang, bank_reference="EV-2", kind="alien", occurred_at=MONDAY_EVENING)
+        receive()
 
 
 def test_the_call_comes_after_the_cool_off_at_the_first_allowed_moment(wang):
@@ -185,10 +207,42 @@ def test_beat_plans_the_events_whose_message_was_lost(wang, clock):
     assert campaign.planned_count == 1
 
 
-def test_beat_leaves_events_received_this_minute_to_their_own_task(wang):
+def test_a_run_plans_events_received_a_moment_ago_and_carries_on_past_one_that_fails(wang, monkeypatch, caplog):
     event_campaign()
-    event(wang)
-    assert planning.plan_pending_event_follow_ups(now=timezone.now()) == 0
+    broken, fine = event(wang), event(factories.CustomerFactory())
+    real = planning.plan_follow_ups_for_event
+
+    def plan(*, wallet_event_id):
+        if wallet_event_id == broken.pk:
+            raise RuntimeError("a bug")
+        real(wallet_event_id=wallet_event_id)
+
+    monkeypatch.setattr(planning, "plan_follow_ups_for_event", plan)
+    assert planning.plan_pending_event_follow_ups(now=timezone.now(), batch_size=1) == 1
+    assert FollowUp.objects.get().wallet_event_id == fine.pk
+    broken.refresh_from_db()
+    assert broken.follow_up_planned_at is None  # left for the next run
+    assert f"planning wallet event {broken.pk} failed" in caplog.text
+
+
+def test_asking_for_planning_sends_one_request_however_many_events_arrive(wang, monkeypatch):
+    sent = []
+    monkeypatch.setattr(tasks.plan_pending_event_follow_ups, "apply_async", lambda **options: sent.append(options))
+    tasks.forget_event_planning_request()
+    for _ in range(50):
+        tasks.request_event_planning()
+    assert sent == [{"countdown": 2}]  # its run starts after the request's key has expired
+
+
+def test_a_process_that_finds_the_request_made_by_another_sends_none(wang, monkeypatch):
+    from django.core.cache import cache
+
+    sent = []
+    monkeypatch.setattr(tasks.plan_pending_event_follow_ups, "apply_async", lambda **options: sent.append(options))
+    tasks.forget_event_planning_request()
+    cache.add(tasks.EVENT_PLANNING_KEY, True, timeout=1)  # another web process asked a moment ago
+    tasks.request_event_planning()
+    assert sent == []
 
 
 def test_beat_has_nothing_to_do_without_event_campaigns(wang, clock):
@@ -201,3 +255,34 @@ def test_the_event_task_plans_through_the_service(wang):
     event_campaign()
     tasks.plan_follow_ups_for_event(event(wang).pk)
     assert FollowUp.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite serialises writers; CI runs PostgreSQL")
+def test_workers_planning_at_once_share_the_events_and_plan_each_once(transactional_db):
+    event_campaign()
+    happened = timezone.now() - timedelta(minutes=1)
+    events = [event(factories.CustomerFactory(), at=happened) for _ in range(40)]
+    barrier = threading.Barrier(3)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=30)
+            counts.append(planning.plan_pending_event_follow_ups(now=timezone.now(), batch_size=5))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not errors
+    assert sum(counts) == len(events)  # no event planned by two workers
+    assert FollowUp.objects.count() == len(events)
+    assert not WalletEvent.objects.filter(follow_up_planned_at__isnull=True).exists()
