@@ -36,6 +36,9 @@ def _storable_json(value, depth: int = 0) -> bool:
     return True
 
 
+_MOMENT = serializers.DateTimeField()  # renders moments as the API's other fields do, built once
+
+
 class WalletEventSerializer(serializers.Serializer):
     bank_reference = serializers.CharField(
         max_length=64, help_text=_("The bank's own event identifier; posting it again changes nothing.")
@@ -68,10 +71,10 @@ class WalletEventSerializer(serializers.Serializer):
             "bank_reference": event.bank_reference,
             "customer_reference": customer_reference,
             "kind": event.kind,
-            "occurred_at": serializers.DateTimeField().to_representation(event.occurred_at),
+            "occurred_at": _MOMENT.to_representation(event.occurred_at),
             "access_channel": event.access_channel,
             "details": event.details,
-            "received_at": serializers.DateTimeField().to_representation(event.received_at),
+            "received_at": _MOMENT.to_representation(event.received_at),
         }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -87,13 +88,15 @@ def log_api_call(
     values = [integration_id, method[:8], path[:300], status, max(0, duration_ms), at, request_id[:64]]
     params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
     with connection.cursor() as cursor:
-        cursor.execute(_api_call_insert(), params)
+        cursor.execute(_api_call_insert(connection.vendor), params)
 
 
 _API_CALL_COLUMNS = ("integration", "method", "path", "status", "duration_ms", "at", "request_id")
 
 
-def _api_call_insert() -> str:
+@functools.cache
+def _api_call_insert(vendor: str = "") -> str:
+    """The INSERT, built once per database vendor (the argument: names are quoted per database)."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(ApiCall._meta.get_field(name).column) for name in _API_CALL_COLUMNS)
     placeholders = ", ".join(["%s"] * len(_API_CALL_COLUMNS))

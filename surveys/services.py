@@ -19,6 +19,7 @@ Lifecycle (DESIGN.md: draft → scheduled → running → paused → finished):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from datetime import datetime
 
@@ -278,7 +279,7 @@ def receive_wallet_event(
         details=details or {},
     )
     with connection.cursor() as cursor:
-        cursor.execute(_event_insert(), [*_event_params(event), customer_reference])
+        cursor.execute(_event_insert(connection.vendor), [*_event_params(event), customer_reference])
         stored = cursor.fetchone()
     if stored is None:
         # Nothing inserted: the reference was stored before, or the customer is unknown.
@@ -298,8 +299,10 @@ def _event_params(event: WalletEvent) -> list:
     return [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
 
 
-def _event_insert() -> str:
-    """INSERT … SELECT from the customer's row, doing nothing on a known event reference (PostgreSQL, SQLite).
+@functools.cache
+def _event_insert(vendor: str = "") -> str:
+    """INSERT … SELECT from the customer's row, doing nothing on a known event reference (PostgreSQL, SQLite),
+    built once per database vendor (the argument: names are quoted per database).
 
     Written as SQL with the model's own table and column names: Django has no INSERT … SELECT, and the
     ORM's compilation of a SELECT, an INSERT and their savepoint cost more than the statements.
