@@ -22,6 +22,7 @@ import threading
 from collections import OrderedDict
 from urllib.parse import urlencode
 
+from csp.decorators import csp_replace
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -416,6 +417,7 @@ def _store_preview(request, pk: int, answers: dict[str, AnswerValue], current: s
 
 @staff_page("surveys.view_survey")
 @xframe_options_sameorigin
+@csp_replace({"frame-ancestors": ["'self'"]})  # the builder's preview page frames it
 @never_cache
 @require_http_methods(["GET", "POST"])
 def preview(request, pk: int, lang: str):

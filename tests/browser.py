@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
@@ -32,3 +33,28 @@ def no_sideways_scroll(page: Page) -> bool:
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+# --- Content-Security-Policy: every browser test fails on a violation -----------------------------------
+
+
+def csp_violations(page: Page) -> list[str]:
+    """Collects what Chromium reports on the console when the page's Content-Security-Policy blocked
+    something (an inline script or style, an eval, a resource from elsewhere), in any of its frames."""
+    found: list[str] = []
+
+    def note(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            found.append(message.text)
+
+    page.on("console", note)
+    return found
+
+
+@pytest.fixture
+def page(page: Page):
+    """pytest-playwright's page, failing the test if the policy blocked anything while it ran (applied to
+    every browser test through tests/conftest.py)."""
+    violations = csp_violations(page)
+    yield page
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)

@@ -3,6 +3,7 @@ import os
 import pytest
 
 from tests import factories
+from tests.browser import page  # noqa: F401  (every browser test fails on a Content-Security-Policy violation)
 
 # live_server sets up its database from a thread that Django would otherwise refuse to use.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "rest_framework",
     "drf_spectacular",
+    "csp",
     "accounts",
     "surveys",
     "analytics",
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -276,15 +278,54 @@ API_LOG_RETENTION_DAYS = env_int("API_LOG_RETENTION_DAYS", 180, minimum=1)
 # --- Security (production; DEBUG relaxes only what a laptop needs) ---------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Cookies: sent over HTTPS only, unreadable by scripts (no script here reads them; htmx posts nothing),
+# and not sent on cross-site requests (Lax: a link from an SMS or e-mail still opens a signed-in page).
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts, styles, images and frames from this site only; no inline
+# script or style, no eval, no plugins, no framing by other pages, forms post only here. plotly.js draws
+# under it (templates/includes/plotly.html): its style rules come from a static file; it also writes empty
+# style="" attributes, allowed by the hash of the empty text and nothing else. The managers' survey preview
+# is framed by the builder page (surveys.public_views.preview allows frame-ancestors 'self' there).
+EMPTY_TEXT_SHA256 = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-hashes'", EMPTY_TEXT_SHA256],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# --- Rate limits on customers' public pages (wallet_followup/ratelimit.py) --------------------
+# Counted per client IP (and per link) in the shared cache, per clock minute or hour; past a limit the
+# page answers 429 with Retry-After. Customers behind one carrier NAT share an IP: keep these generous.
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: the client is REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+SURVEY_RATE_PER_IP_PER_MINUTE = env_int("SURVEY_RATE_PER_IP_PER_MINUTE", 120, minimum=1)
+SURVEY_RATE_PER_LINK_PER_MINUTE = env_int("SURVEY_RATE_PER_LINK_PER_MINUTE", 60, minimum=1)
+SURVEY_BAD_LINKS_PER_IP_PER_HOUR = env_int("SURVEY_BAD_LINKS_PER_IP_PER_HOUR", 20, minimum=1)
+VERIFY_RATE_PER_IP_PER_MINUTE = env_int("VERIFY_RATE_PER_IP_PER_MINUTE", 10, minimum=1)
+VERIFY_MISSES_PER_IP_PER_HOUR = env_int("VERIFY_MISSES_PER_IP_PER_HOUR", 20, minimum=1)
 
 LOGGING = {
     "version": 1,
