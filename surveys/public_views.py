@@ -3,7 +3,8 @@
 No login for customers. Each view resolves the link first (surveys/links.py): an invalid link (unknown,
 expired, closed) gets one 404 page that names nobody; an answered one gets "already answered". Nothing is
 written on GET (link previewers and scanners fetch links); the Response is created by the customer's
-first POST. Pages are never cached and keep CSRF protection.
+first POST. Pages are never cached and keep CSRF protection. Requests and links that do not work are
+rate limited per address and per link (surveys/public_rate.py).
 
 One screen per question, then a review. The step shown comes from ``?q=<code>`` (Back, Change) when
 that question may be answered now, else from where the customer stopped (``Response.current_question``).
@@ -37,7 +38,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import staff_page
 from accounts.models import Language
-from surveys import answering, survey_flow
+from surveys import answering, public_rate, survey_flow
 from surveys.answering import SubmitStatus, SurveyQuestions
 from surveys.links import LinkState, resolve_link
 from surveys.models import Question, Response, Survey
@@ -284,6 +285,7 @@ def _saved_step(questions: SurveyQuestions, response: Response | None) -> str | 
 # --- The customer's survey -----------------------------------------------------------------------------
 
 
+@public_rate.limit_link_pages
 @never_cache
 @require_http_methods(["GET", "POST"])
 def survey(request, token: str):
@@ -346,6 +348,7 @@ def survey(request, token: str):
         return redirect(_after_save(request, screen))
 
 
+@public_rate.limit_link_pages
 @never_cache
 @require_POST
 def choose_language(request, token: str):
@@ -373,6 +376,7 @@ def choose_language(request, token: str):
     return redirect(page_url)
 
 
+@public_rate.limit_link_pages
 @never_cache
 def thanks(request, token: str):
     link = resolve_link(token, now=timezone.now())

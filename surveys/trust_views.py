@@ -5,7 +5,8 @@
 - ``/s/<token>/opt-out/one-click/``: RFC 8058 one-click unsubscribe for mail clients, which POST
   "List-Unsubscribe=One-Click" without a CSRF token; that is all this URL accepts, so it alone is
   csrf_exempt and the form page keeps its CSRF check.
-- ``/verify/``: no login, the browser's language; a code from a message → what the bank sent.
+- ``/verify/``: no login, the browser's language; a code from a message → what the bank sent. Checks
+  and codes that match nothing are rate limited per address (surveys/public_rate.py), as are link pages.
 - ``/manager/concern-words/``: the tagger's words, the bank's own ones editable.
 
 Views check access, bind the form, call one service or query, render.
@@ -25,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import staff_page
-from surveys import freetext, optouts, trust_keywords, verification
+from surveys import freetext, optouts, public_rate, trust_keywords, verification
 from surveys.models import Concern, ConcernKeyword
 from surveys.trust_forms import ConcernKeywordForm, OptOutForm, TrySentenceForm, VerificationForm
 
@@ -54,6 +55,7 @@ def _link_invalid(request) -> HttpResponse:
 # --- Opt-out ------------------------------------------------------------------------------------
 
 
+@public_rate.limit_link_pages
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def opt_out(request, token: str):
@@ -74,6 +76,7 @@ def opt_out(request, token: str):
 
 
 @csrf_exempt
+@public_rate.limit_link_pages
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def opt_out_one_click(request, token: str):
@@ -110,10 +113,14 @@ def _opt_out_done(request, language: str, result: optouts.OptOutResult) -> HttpR
 def verify(request):
     language = _language(request, translation.get_language())
     with translation.override(language):
+        if request.method == "POST" and (retry_after := public_rate.verification_refused(request)):
+            return public_rate.too_many_requests(request, retry_after)
         form = VerificationForm(request.POST if request.method == "POST" else None)
         matches = None  # None: nothing checked yet; []: checked, not found
         if form.is_valid():
             matches = verification.messages_with_code(form.cleaned_data["code"], now=timezone.now())
+            if not matches:
+                public_rate.verification_missed(request)  # guessing codes runs out of tries
         context = {"form": form, "matches": matches, "look_back_days": verification.LOOK_BACK.days}
         return _render_in(request, language, "surveys/trust/verify.html", context)
 

@@ -88,6 +88,17 @@ def _forget_process_caches():
     forget()
 
 
+@pytest.fixture(autouse=True)
+def _own_rate_counters(monkeypatch):
+    """The public pages' rate counters of this test alone: the Redis cache outlives the test database and
+    is shared by test runs, and every test client comes from 127.0.0.1."""
+    import uuid
+
+    from surveys import public_rate
+
+    monkeypatch.setattr(public_rate, "KEY_PREFIX", f"rate-test-{uuid.uuid4().hex}")
+
+
 @pytest.fixture
 def role_groups():
     """Live-server tests flush the database after each test, role groups included; put them back."""

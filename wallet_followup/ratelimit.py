@@ -1,0 +1,72 @@
+"""Counting requests in fixed clock windows, in Django's cache (Redis in production, shared by every web
+machine), and the client's address to count them by.
+
+One counter per key and window, incremented atomically: INCR + EXPIRE in one round trip on Redis. The
+window is the clock minute (or hour), not the last sixty seconds: across a boundary a client can send up
+to twice the limit in a short time, which is the price of one number per key. Used by the API's throttle
+(integrations/throttling.py) and the customers' public pages (surveys/public_rate.py).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+
+
+def count(key: str, *, window_seconds: int) -> int:
+    """Add one to the counter under ``key`` (kept for two windows) and return the new value."""
+    cache = caches["default"]  # the backend itself (django.core.cache.cache is a proxy to it)
+    lifetime = 2 * window_seconds
+    if isinstance(cache, RedisCache):
+        # One round trip: INCR creates the key at 1; EXPIRE NX sets its lifetime only once. Django's
+        # own add() + incr() would take three (incr checks that the key exists first).
+        full_key = cache.make_and_validate_key(key)
+        pipeline = cache._cache.get_client(full_key, write=True).pipeline(transaction=False)
+        pipeline.incr(full_key)
+        pipeline.expire(full_key, lifetime, nx=True)
+        return int(pipeline.execute()[0])
+    if cache.add(key, 1, timeout=lifetime):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=lifetime)
+        return 1
+
+
+def current(key: str) -> int:
+    """The counter under ``key`` without adding to it (0 when there is none)."""
+    return int(caches["default"].get(key) or 0)
+
+
+def window_of(now: float, window_seconds: int) -> tuple[int, int]:
+    """The clock window ``now`` falls in (its number) and the whole seconds until the next one begins."""
+    return int(now // window_seconds), max(1, math.ceil(window_seconds - now % window_seconds))
+
+
+def client_ip(request) -> str:
+    """The address a request came from, as the counters see it.
+
+    REMOTE_ADDR, unless settings.TRUSTED_PROXY_COUNT reverse proxies stand in front of the app, each
+    appending the address it received from to X-Forwarded-For: then the entry that many places from the
+    right, the one the outermost trusted proxy saw (anything left of it the client can write). An IPv6
+    client is counted by its /64 network, which one household or phone usually has to itself.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and forwarded:
+        address = forwarded[-proxies] if len(forwarded) >= proxies else forwarded[0]
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address or "unknown"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
