@@ -81,17 +81,22 @@ def _link_subject(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
-def limit_link_pages(view):
+def limit_link_pages(view=None, *, per_address: bool = True):
     """For views of a link (``view(request, token, …)``): refuse an address that spent its bad links or
     floods, or a link that is flooded; count the request as a bad link when the view answered 404 (the
-    one page for every link that does not work)."""
+    one page for every link that does not work).
+
+    ``per_address=False`` leaves out the flood limit per address (not the bad links): mail providers send
+    every customer's one-click unsubscribe from a few shared servers."""
+    if view is None:
+        return functools.partial(limit_link_pages, per_address=per_address)
 
     @functools.wraps(view)
     def wrapped(request, token: str, *args, **kwargs):
         ip, now = ratelimit.client_ip(request), time.time()
         retry_after = (
             BAD_LINKS_PER_IP.spent(ip, now=now)
-            or SURVEY_PER_IP.hit(ip, now=now)
+            or (per_address and SURVEY_PER_IP.hit(ip, now=now))
             or SURVEY_PER_LINK.hit(_link_subject(token), now=now)
         )
         if retry_after:

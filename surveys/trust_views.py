@@ -76,7 +76,7 @@ def opt_out(request, token: str):
 
 
 @csrf_exempt
-@public_rate.limit_link_pages
+@public_rate.limit_link_pages(per_address=False)
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def opt_out_one_click(request, token: str):

@@ -127,6 +127,17 @@ def test_a_flood_from_one_address_is_refused_within_the_minute_and_served_the_ne
     assert client.get(page).status_code == 200
 
 
+def test_one_click_unsubscribes_from_one_mail_provider_are_not_a_flood(limits):
+    limits.SURVEY_RATE_PER_IP_PER_MINUTE = 2
+    mail_provider = Client(REMOTE_ADDR="192.0.2.25")
+    links = [factories.survey_link(survey=factories.skip_logic_survey())[0] for _ in range(3)]
+    answers = [
+        mail_provider.post(reverse("trust:opt-out-one-click", args=[token]), {"List-Unsubscribe": "One-Click"})
+        for token in links
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+
+
 # --- The verification check ------------------------------------------------------------------------------
 
 
