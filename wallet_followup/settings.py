@@ -301,13 +301,13 @@ X_FRAME_OPTIONS = "DENY"
 # under it (templates/includes/plotly.html): its style rules come from a static file; it also writes empty
 # style="" attributes, allowed by the hash of the empty text and nothing else. The managers' survey preview
 # is framed by the builder page (surveys.public_views.preview allows frame-ancestors 'self' there).
-EMPTY_TEXT_SHA256 = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+_empty_text_sha256 = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "style-src-attr": ["'unsafe-hashes'", EMPTY_TEXT_SHA256],
+        "style-src-attr": ["'unsafe-hashes'", _empty_text_sha256],
         "img-src": ["'self'", "data:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
@@ -316,7 +316,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Rate limits on customers' public pages (wallet_followup/ratelimit.py) --------------------
+# --- Rate limits on customers' public pages (surveys/public_rate.py) -------------------------
 # Counted per client IP (and per link) in the shared cache, per clock minute or hour; past a limit the
 # page answers 429 with Retry-After. Customers behind one carrier NAT share an IP: keep these generous.
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: the client is REMOTE_ADDR).
