@@ -53,11 +53,13 @@ INSTALLED_APPS = [
     "imports",
     "integrations",
     "ops",
+    "audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "audit.middleware.RequestContextMiddleware",  # the request's IP and user agent, for the audit log
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -319,7 +321,8 @@ CONTENT_SECURITY_POLICY = {
 # --- Rate limits on customers' public pages (surveys/public_rate.py) -------------------------
 # Counted per client IP (and per link) in the shared cache, per clock minute or hour; past a limit the
 # page answers 429 with Retry-After. Customers behind one carrier NAT share an IP: keep these generous.
-# Reverse proxies in front of the app that append to X-Forwarded-For (0: the client is REMOTE_ADDR).
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: the client is REMOTE_ADDR); the
+# rate limits and the audit log's addresses both read the client's address this way.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 SURVEY_RATE_PER_IP_PER_MINUTE = env_int("SURVEY_RATE_PER_IP_PER_MINUTE", 120, minimum=1)
 SURVEY_RATE_PER_LINK_PER_MINUTE = env_int("SURVEY_RATE_PER_LINK_PER_MINUTE", 60, minimum=1)
