@@ -3,10 +3,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ConsentRecord, Customer, User, WalletEvent
+from audit.admin import RecordsAccessChanges, RecordsDetailViews
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(RecordsAccessChanges, DjangoUserAdmin):
     fieldsets = (*DjangoUserAdmin.fieldsets, (_("Preferences"), {"fields": ("language",)}))
     list_display = ("username", "email", "first_name", "last_name", "is_active", "is_staff", "last_login")
     list_filter = ("groups", "is_active", "is_staff", "language")
@@ -54,7 +55,7 @@ class ConsentRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(RecordsDetailViews, admin.ModelAdmin):
     list_display = ("bank_reference", "name", "language", "time_zone", "device_os", "app_version", "segment")
     list_filter = ("language", "device_os", "wallet_product", "segment", "region", "preferred_channel", "time_zone")
     search_fields = ("bank_reference", "name", "phone", "email")

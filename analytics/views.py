@@ -1,4 +1,3 @@
-import logging
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
@@ -10,9 +9,8 @@ from accounts.access import staff_page
 from analytics import dashboard, exports, queries, team
 from analytics.dashboard_forms import DashboardFilterForm, read_selection
 from analytics.team_forms import TeamPeriodForm
-
-# Who exported which selection, and when: exports are personal data when they are not masked.
-audit_log = logging.getLogger("audit")
+from audit.models import AuditEntry
+from audit.services import record
 
 
 @staff_page("surveys.view_concern_dashboard")
@@ -68,17 +66,12 @@ def dashboard_export(request, file_format: str):
     context = _dashboard_context(request)
     report, unmasked = context["report"], request.user.has_perm("accounts.export_personal_data")
     sections = exports.export_sections(report, options=context["options"], unmasked=unmasked)
-    audit_log.info(
-        "dashboard exported: user=%s (id %s) format=%s unmasked=%s filters=%s at=%s",
-        request.user.get_username(),
-        request.user.pk,
-        file_format,
-        unmasked,
-        context["query"],
-        timezone.now().isoformat(),
-        extra={
-            "action": "export_concern_dashboard",
-            "user_id": request.user.pk,
+    # Who exported which selection, and when: exports are personal data when they are not masked.
+    record(
+        action=AuditEntry.Action.EXPORTED,
+        actor=request.user,
+        details={
+            "export": "concern_dashboard",
             "format": file_format,
             "unmasked": unmasked,
             "filters": report.filters.query_params(),

@@ -79,3 +79,12 @@ class RecordsAccessChanges:
                 target=user,
                 details={"created": not change, "changes": changes},
             )
+
+
+class RecordsDetailViews:
+    """For a ModelAdmin of customers: opening one customer's page in the admin is a customer detail view."""
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and request.method == "GET":
+            record(action=AuditEntry.Action.CUSTOMER_VIEWED, actor=request.user, target=obj, details={"page": "admin"})
+        return super().render_change_form(request, context, add, change, form_url, obj)

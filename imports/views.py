@@ -5,21 +5,20 @@ Every job is loaded through ``import_for`` after the permission check.
 
 from __future__ import annotations
 
-import logging
-
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 
 from accounts.access import staff_page
+from audit.models import AuditEntry
+from audit.services import record
 from imports import queries, services
 from imports.forms import MappingForm, UploadForm
 from imports.models import ImportJob
 from imports.reading import ImportFileError
 
 USE = "imports.add_importjob"
-audit_log = logging.getLogger("audit")
 
 
 def import_for(pk: int) -> ImportJob:
@@ -63,6 +62,16 @@ def import_mapping(request, pk: int):
             for message in error.messages:
                 form.add_error(None, message)
         else:
+            record(
+                action=AuditEntry.Action.IMPORT_STARTED,
+                actor=request.user,
+                target=job,
+                details={
+                    "kind": job.kind,
+                    "dry_run": form.cleaned_data["dry_run"],
+                    "all_or_nothing": form.cleaned_data["all_or_nothing"],
+                },
+            )
             return redirect("imports:detail", job.pk)
     try:
         rows = services.preview(job)
@@ -95,11 +104,5 @@ def import_report(request, pk: int):
         raise Http404
     filename = f"import-{job.pk}-errors.csv"
     # The report quotes the file's cells, personal data among them.
-    audit_log.info(
-        "import error report downloaded: user=%s (id %s) import=%s",
-        request.user.get_username(),
-        request.user.pk,
-        job.pk,
-        extra={"action": "download_import_report", "user_id": request.user.pk, "import_id": job.pk},
-    )
+    record(action=AuditEntry.Action.IMPORT_REPORT_DOWNLOADED, actor=request.user, target=job)
     return FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type="text/csv")

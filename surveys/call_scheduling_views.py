@@ -16,6 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.access import staff_page
 from accounts.models import Customer
+from audit.models import AuditEntry
+from audit.services import record
 from surveys import call_scheduling, queries
 from surveys.call_scheduling_forms import (
     FindCustomerForm,
@@ -87,6 +89,9 @@ def _submit(request, customer: Customer, options, form, *, save, message: str, f
     """GET: the page. POST: ``save`` the valid form and go back to the queue, or the page again with the
     refusal (400 for the agent's input, 409 when the call or customer changed meanwhile)."""
     status = 200
+    if request.method == "GET":
+        details = {"page": "move_call", "follow_up_id": follow_up.pk} if follow_up else {"page": "schedule_call"}
+        record(action=AuditEntry.Action.CUSTOMER_VIEWED, actor=request.user, target=customer, details=details)
     if request.method == "POST":
         status = 400
         if form.is_valid():

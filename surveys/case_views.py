@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import staff_page
+from audit.models import AuditEntry
+from audit.services import record
 from surveys import case_queries, cases
 from surveys.case_forms import ExtendDeadlineForm, ResolveCaseForm
 from surveys.models import Case
@@ -52,6 +54,12 @@ def case_list(request):
 @require_GET
 def case_detail(request, pk: int):
     case = case_queries.case_for(request.user, pk)
+    record(
+        action=AuditEntry.Action.CUSTOMER_VIEWED,
+        actor=request.user,
+        target=case.customer,
+        details={"page": "case", "case_id": case.pk},
+    )
     return _detail_page(request, case)
 
 

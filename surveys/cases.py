@@ -28,6 +28,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, Language, User
+from audit.models import AuditEntry
+from audit.services import record
 from surveys import case_rules, dispatch, scheduling
 from surveys.history import attempt_histories
 from surveys.models import Answer, Campaign, Case, FollowUp, Response
@@ -249,16 +251,23 @@ def resolve_case(*, case: Case, by: User, root_cause: str, resolution_code: str,
             _("Keep the resolution code to at most %(limit)s characters.") % {"limit": _CODE_LENGTH},
             field="resolution_code",
         )
-    updated = Case.objects.filter(pk=case.pk, status__in=_UNRESOLVED).update(
-        status=Case.Status.RESOLVED,
-        resolved_at=now,
-        resolved_by=by,
-        root_cause=root_cause,
-        resolution_code=resolution_code,
-        resolution_notes=notes,
-    )
-    if updated != 1:
-        raise CaseRefused(_("This case is resolved already."))
+    with transaction.atomic():  # the resolution and its audit entry, together
+        updated = Case.objects.filter(pk=case.pk, status__in=_UNRESOLVED).update(
+            status=Case.Status.RESOLVED,
+            resolved_at=now,
+            resolved_by=by,
+            root_cause=root_cause,
+            resolution_code=resolution_code,
+            resolution_notes=notes,
+        )
+        if updated != 1:
+            raise CaseRefused(_("This case is resolved already."))
+        record(
+            action=AuditEntry.Action.CASE_RESOLVED,
+            actor=by,
+            target=case,
+            details={"customer_id": case.customer_id, "category": case.category, "resolution_code": resolution_code},
+        )
     case.refresh_from_db()
     return case
 

@@ -7,7 +7,6 @@ claimed on the queue first, so two agents never ring the same customer.
 
 from __future__ import annotations
 
-import logging
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -18,13 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import staff_page
+from audit.models import AuditEntry
+from audit.services import record
 from surveys import calls, queries
 from surveys.console_forms import CallOutcomeForm, opened_at, sign_opened_at
 from surveys.models import FollowUp
-
-# Who saw which customer's full number, and when. The audit-log table comes with issue 8; until then the
-# reveal goes to this logger, which production ships with the other logs.
-audit_log = logging.getLogger("audit")
 
 
 def _zone(follow_up: FollowUp) -> ZoneInfo:
@@ -87,6 +84,12 @@ def call(request, pk: int):
     follow_up = queries.follow_up_for_agent(request.user, pk)
     if follow_up.assigned_agent_id is None:
         return _claim_first(request, follow_up)
+    record(
+        action=AuditEntry.Action.CUSTOMER_VIEWED,
+        actor=request.user,
+        target=follow_up.customer,
+        details={"page": "call", "follow_up_id": follow_up.pk},
+    )
     return _call_page(request, follow_up)
 
 
@@ -101,19 +104,12 @@ def reveal(request, pk: int):
     if not follow_up.is_open:
         messages.warning(request, _("This call is closed: the number is no longer shown."))
         return _call_page(request, follow_up, status=409)
-    audit_log.info(
-        "phone revealed: user=%s (id %s) customer=%s follow_up=%s at=%s",
-        request.user.get_username(),
-        request.user.pk,
-        follow_up.customer_id,
-        follow_up.pk,
-        timezone.now().isoformat(),
-        extra={
-            "action": "reveal_customer_phone",
-            "user_id": request.user.pk,
-            "customer_id": follow_up.customer_id,
-            "follow_up_id": follow_up.pk,
-        },
+    # Who saw which customer's full number, and when: recorded before the number is shown.
+    record(
+        action=AuditEntry.Action.PHONE_REVEALED,
+        actor=request.user,
+        target=follow_up.customer,
+        details={"follow_up_id": follow_up.pk},
     )
     return _call_page(request, follow_up, revealed=True)
 

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from accounts.masking import mask_name, mask_reference
 from analytics.exports import neutralised
 from analytics.models import ThemeExample, ThemeRollup
+from audit.models import AuditEntry
 from surveys.models import Answer, Question
 from tests import factories
 from tests.analytics.test_dashboard import SHANGHAI, mark_refreshed, respondents, rollup
@@ -153,11 +154,12 @@ def test_every_export_is_audit_logged_with_who_and_which_filters(client, manager
     client.force_login(manager)
     with caplog.at_level(logging.INFO, logger="audit"):
         client.get(XLSX_URL, {"device_os": "ios", "campaign": "nonsense"})
-    [record] = [r for r in caplog.records if r.name == "audit"]
-    assert record.action == "export_concern_dashboard" and record.user_id == manager.pk
-    assert record.format == "xlsx" and record.unmasked is False
-    assert record.filters["device_os"] == "ios" and "campaign" not in record.filters
-    assert "user=maggie" in record.getMessage() and "device_os=ios" in record.getMessage()
+    [entry] = AuditEntry.objects.filter(action=AuditEntry.Action.EXPORTED)
+    assert entry.actor == manager and entry.actor_username == "maggie"
+    assert entry.details["format"] == "xlsx" and entry.details["unmasked"] is False
+    assert entry.details["filters"]["device_os"] == "ios" and "campaign" not in entry.details["filters"]
+    [record] = [r for r in caplog.records if getattr(r, "audit_entry_id", None) == entry.pk]  # for log shipping
+    assert "maggie" in record.getMessage()
 
 
 def test_agents_cannot_export(client, agent, answers_with_an_attack):
