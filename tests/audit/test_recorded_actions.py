@@ -200,3 +200,17 @@ def test_deactivating_an_account_is_a_role_change(client, administrator, agent):
     client.post(reverse("admin:accounts_user_change", args=[agent.pk]), user_form(agent, is_active=None))
     entry = only_entry(AuditEntry.Action.ROLE_CHANGED, actor=administrator)
     assert entry.details["changes"] == {"is_active": {"before": True, "after": False}}
+
+
+def test_adam_creating_an_account_records_its_first_access(client, administrator):
+    client.force_login(administrator)
+    password = "Another-long-passphrase-2026"
+    response = client.post(
+        reverse("admin:accounts_user_add"),
+        {"username": "carol", "password1": password, "password2": password, "usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry = only_entry(AuditEntry.Action.ROLE_CHANGED, actor=administrator)
+    assert entry.target_label.endswith(" carol") and entry.details["created"] is True
+    assert entry.details["changes"]["is_active"] == {"before": None, "after": True}
+    assert password not in str(entry.details)
