@@ -47,7 +47,7 @@ class AuditEntry(models.Model):
         ROLE_CHANGED = "role_changed", _("Role or access changed")
         CASE_RESOLVED = "case_resolved", _("Case resolved")
 
-    at = models.DateTimeField(_("when (UTC)"))
+    at = models.DateTimeField(_("when"))  # stored in UTC like every datetime; the admin shows local time
     # SET_NULL so a deleted account's entries stay; actor_username keeps who it was.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             name='AuditEntry',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='when (UTC)')),
+                ('at', models.DateTimeField(verbose_name='when')),
                 ('actor_username', models.CharField(blank=True, max_length=150, verbose_name='username')),
                 ('action', models.CharField(choices=[('login', 'Signed in'), ('login_failed', 'Sign-in failed'), ('logout', 'Signed out'), ('phone_revealed', 'Phone number revealed'), ('customer_viewed', 'Customer details viewed'), ('exported', 'Data exported'), ('import_started', 'Import started'), ('import_report_downloaded', 'Import error report downloaded'), ('consent_changed', 'Consent or opt-out recorded'), ('role_changed', 'Role or access changed'), ('case_resolved', 'Case resolved')], max_length=32, verbose_name='action')),
                 ('target_type', models.CharField(blank=True, max_length=64, verbose_name='target type')),
