@@ -84,6 +84,14 @@ def test_opening_the_schedule_page_of_a_customer_is_a_customer_detail_view(clien
     assert entry.details == {"page": "schedule_call"}
 
 
+def test_opening_the_move_page_of_a_call_is_a_customer_detail_view(client, agent, customer, alices_call):
+    client.force_login(agent)
+    assert client.get(reverse("scheduling:move", args=[alices_call.pk])).status_code == 200
+    entry = only_entry(AuditEntry.Action.CUSTOMER_VIEWED, actor=agent)
+    assert_customer(entry, customer)
+    assert entry.details == {"page": "move_call", "follow_up_id": alices_call.pk}
+
+
 def test_opening_a_customer_in_the_admin_is_a_customer_detail_view(client, administrator, customer):
     client.force_login(administrator)
     response = client.get(reverse("admin:accounts_customer_change", args=[customer.pk]))
