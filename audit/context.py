@@ -1,8 +1,8 @@
 """Where the current request comes from, kept in a contextvar so services deep down need no request.
 
-``client_ip`` is a pure function: REMOTE_ADDR, or with ``trusted_proxies`` proxies in front of the app, the
-address the outermost trusted proxy saw (X-Forwarded-For is read from the right; entries further left were
-written by the client and prove nothing).
+``client_ip`` is a pure function: the address the rate limits count by (wallet_followup.ratelimit.
+client_address: REMOTE_ADDR, or X-Forwarded-For read from the right past ``trusted_proxies`` proxies),
+kept only when it is an IP address, else REMOTE_ADDR.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+from wallet_followup.ratelimit import client_address
 
 USER_AGENT_LENGTH = 300
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -38,15 +40,8 @@ def _valid_ip(value: str) -> str | None:
 
 def client_ip(meta: Mapping[str, str], *, trusted_proxies: int) -> str | None:
     """The client's address: REMOTE_ADDR, or the X-Forwarded-For entry the outermost trusted proxy added."""
-    remote = _valid_ip(meta.get("REMOTE_ADDR", ""))
-    if trusted_proxies <= 0:
-        return remote
-    forwarded = [part for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if not forwarded:
-        return remote
-    # Each trusted proxy appended one entry; fewer entries than proxies means every one is a proxy's.
-    chosen = forwarded[max(0, len(forwarded) - trusted_proxies)]
-    return _valid_ip(chosen) or remote
+    chosen = client_address(meta, trusted_proxies=trusted_proxies)
+    return _valid_ip(chosen) or _valid_ip(meta.get("REMOTE_ADDR", ""))
 
 
 def request_context(meta: Mapping[str, str], *, trusted_proxies: int) -> RequestContext:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.cache import caches
@@ -48,19 +49,24 @@ def window_of(now: float, window_seconds: int) -> tuple[int, int]:
     return int(now // window_seconds), max(1, math.ceil(window_seconds - now % window_seconds))
 
 
-def client_ip(request) -> str:
-    """The address a request came from, as the counters see it.
+def client_address(meta: Mapping[str, str], *, trusted_proxies: int) -> str:
+    """The address a request came from, as written (not checked): REMOTE_ADDR, unless ``trusted_proxies``
+    reverse proxies stand in front of the app, each appending the address it received from to
+    X-Forwarded-For: then the entry that many places from the right, the one the outermost trusted proxy saw
+    (anything left of it the client can write). The rate limits and the audit log both read it here."""
+    address = meta.get("REMOTE_ADDR", "")
+    forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if trusted_proxies and forwarded:
+        address = forwarded[-trusted_proxies] if len(forwarded) >= trusted_proxies else forwarded[0]
+    return address
 
-    REMOTE_ADDR, unless settings.TRUSTED_PROXY_COUNT reverse proxies stand in front of the app, each
-    appending the address it received from to X-Forwarded-For: then the entry that many places from the
-    right, the one the outermost trusted proxy saw (anything left of it the client can write). An IPv6
-    client is counted by its /64 network, which one household or phone usually has to itself.
+
+def client_ip(request) -> str:
+    """The address a request came from, as the counters see it (``client_address`` behind
+    settings.TRUSTED_PROXY_COUNT proxies). An IPv6 client is counted by its /64 network, which one
+    household or phone usually has to itself.
     """
-    address = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.TRUSTED_PROXY_COUNT
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if proxies and forwarded:
-        address = forwarded[-proxies] if len(forwarded) >= proxies else forwarded[0]
+    address = client_address(request.META, trusted_proxies=settings.TRUSTED_PROXY_COUNT)
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
