@@ -1,5 +1,8 @@
+from functools import partial
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ConsentRecord, Customer, User, WalletEvent
@@ -74,6 +77,36 @@ class CustomerAdmin(RecordsDetailViews, admin.ModelAdmin):
     inlines = [ConsentRecordInline, WalletEventInline]
     list_per_page = 50
     show_full_result_count = False  # a COUNT(*) over millions of customers on every page is slow
+    # Object tools "Export personal data" and "Erase personal data", for administrators (privacy/admin_views.py).
+    change_form_template = "admin/accounts/customer/change_form.html"
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a customer would delete their follow-ups and responses, and the dashboards would no longer add
+        # up after a rebuild. A customer's request to be forgotten is "Erase personal data" instead.
+        return False
+
+    def get_urls(self):
+        from privacy import admin_views
+
+        urls = [
+            path(
+                "<path:object_id>/export-personal-data/",
+                partial(admin_views.export_customer, model_admin=self),
+                name="accounts_customer_export",
+            ),
+            path(
+                "<path:object_id>/erase-personal-data/",
+                partial(admin_views.erase_customer, model_admin=self),
+                name="accounts_customer_erase",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from privacy.rules import may_handle_requests
+
+        extra_context = {**(extra_context or {}), "may_handle_requests": may_handle_requests(request.user)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(WalletEvent)

@@ -99,6 +99,13 @@ def _install_beat_schedule(sender, **kwargs) -> None:
             "schedule": crontab(hour=19, minute=0),
             "options": {"expires": 6 * 60 * 60},
         },
+        # 19:30 UTC is 03:30 in Shanghai. Purges expired link tokens, then anonymises old responses, each in
+        # bounded batches; a backlog is worked off over the following nights (privacy/services.py).
+        "apply-retention": {
+            "task": "privacy.apply_retention",
+            "schedule": crontab(hour=19, minute=30),
+            "options": {"expires": 6 * 60 * 60},
+        },
         # 00:30 UTC is 08:30 in Shanghai. The digest claims its date, so a repeated tick sends nothing.
         "send-case-digest": {
             "task": "surveys.send_case_digest",

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "integrations",
     "ops",
     "audit",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +277,17 @@ API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 600, minimum=1)
 API_TOKEN_GRACE_HOURS = env_int("API_TOKEN_GRACE_HOURS", 24, minimum=0, maximum=24 * 30)
 # The API call log (integrations.ApiCall) is deleted after this many days (beat, daily).
 API_LOG_RETENTION_DAYS = env_int("API_LOG_RETENTION_DAYS", 180, minimum=1)
+
+# --- Personal data retention (privacy/, beat nightly) ---------------------------------------
+# A message's link token hash (and its verification code) is cleared this many days after the follow-up's
+# link expired; until then the old link still opens the "opted out" page and the code still checks.
+LINK_TOKEN_PURGE_AFTER_DAYS = env_int("LINK_TOKEN_PURGE_AFTER_DAYS", 30, minimum=0, maximum=3650)
+# Responses older than this lose their personal content (free text, notes); their numbers stay. A year keeps
+# year-on-year comparisons and every complaint clock (at most 60 days) well inside the window.
+RESPONSE_ANONYMISE_AFTER_DAYS = env_int("RESPONSE_ANONYMISE_AFTER_DAYS", 365, minimum=30, maximum=3650)
+# Each retention step works in batches of this many rows, at most this many batches a night.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000, minimum=1, maximum=10_000)
+RETENTION_MAX_BATCHES = env_int("RETENTION_MAX_BATCHES", 100, minimum=1)
 
 # --- Security (production; DEBUG relaxes only what a laptop needs) ---------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
