@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -166,6 +168,25 @@ def apply_retention(*, now: datetime, batch_size: int | None = None, max_batches
     return result
 
 
+def _scrub_admin_log(customer_id: int, placeholder: str) -> int:
+    """The Django admin's history names what was edited (a customer's str is "name (bank reference)", and so are
+    their follow-ups', responses' and cases'): those names become the placeholder. Who changed what, and when,
+    stays."""
+    owned = {
+        Customer: [customer_id],
+        FollowUp: FollowUp.objects.filter(customer_id=customer_id).values_list("pk", flat=True),
+        Response: Response.objects.filter(follow_up__customer_id=customer_id).values_list("pk", flat=True),
+        Case: Case.objects.filter(customer_id=customer_id).values_list("pk", flat=True),
+        WalletEvent: WalletEvent.objects.filter(customer_id=customer_id).values_list("pk", flat=True),
+    }
+    scrubbed = 0
+    for model, ids in owned.items():
+        scrubbed += LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model), object_id__in=[str(pk) for pk in ids]
+        ).update(object_repr=placeholder)
+    return scrubbed
+
+
 # --- A customer's request ---------------------------------------------------------------------------------
 
 
@@ -200,6 +221,7 @@ class ErasureResult:
     cases_scrubbed: int
     wallet_events_scrubbed: int
     consent_notes_cleared: int
+    admin_log_entries_scrubbed: int
 
 
 def erase_customer(*, customer: Customer, actor: User | None, now: datetime | None = None) -> ErasureResult:
@@ -214,7 +236,11 @@ def erase_customer(*, customer: Customer, actor: User | None, now: datetime | No
     5. Their free-text answers anonymised (privacy/rules.py) and the theme examples of them removed; their
        messages' and calls' notes, provider ids and token material; their Cases' summaries and notes; their
        follow-ups' notes; their wallet events' references (placeholders) and details; their consent
-       records' notes (the records stay: they are the evidence that they must not be contacted).
+       records' notes (the records stay: they are the evidence that they must not be contacted); the names
+       the Django admin's history kept of their rows.
+
+    A dispatcher holding one of their follow-ups writes its result only where the row is still its own claim
+    (surveys/dispatch.py), and re-checks do-not-contact against the customer row before contacting.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -260,6 +286,7 @@ def erase_customer(*, customer: Customer, actor: User | None, now: datetime | No
             event.save(update_fields=["bank_reference", "details"])
             events += 1
         notes = ConsentRecord.objects.filter(customer_id=locked.pk).exclude(note="").update(note="")
+        log_entries = _scrub_admin_log(locked.pk, placeholder)
     return ErasureResult(
         customer_id=locked.pk,
         actor_id=actor.pk if actor else None,
@@ -271,4 +298,5 @@ def erase_customer(*, customer: Customer, actor: User | None, now: datetime | No
         cases_scrubbed=cases,
         wallet_events_scrubbed=events,
         consent_notes_cleared=notes,
+        admin_log_entries_scrubbed=log_entries,
     )

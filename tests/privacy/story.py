@@ -3,6 +3,9 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+
 from accounts.models import Customer, EvidenceSource
 from accounts.services import record_consent, record_opt_out
 from analytics import rollups
@@ -47,6 +50,11 @@ def history_of(customer: Customer, campaign, *, words: str, agent) -> History:
         note=f"re-survey for {customer.name}",
     )  # fmt: skip
     factories.ContactAttemptFactory(follow_up=open_follow_up, channel="sms", outcome=ContactAttempt.Outcome.SENT)
+    for row in (customer, open_follow_up):  # an administrator once edited them in the Django admin
+        LogEntry.objects.create(
+            user=agent, content_type=ContentType.objects.get_for_model(row), object_id=str(row.pk),
+            object_repr=str(row), action_flag=CHANGE, change_message="[]",
+        )  # fmt: skip
     return History(customer, response, open_follow_up, token, token_hash, event.bank_reference)
 
 

@@ -25,9 +25,9 @@ def stories(campaign, agent):
 
 
 def everything_stored() -> str:
-    """Every row of the customers, surveys and dashboards apps, as text."""
+    """Every row of the customers, surveys, dashboards, privacy and admin-history apps, as text."""
     out = StringIO()
-    call_command("dumpdata", "accounts", "surveys", "analytics", "privacy", stdout=out)
+    call_command("dumpdata", "accounts", "surveys", "analytics", "privacy", "admin", stdout=out)
     return out.getvalue()
 
 
@@ -122,6 +122,7 @@ def test_it_says_what_it_did_and_who_did_it(stories, administrator):
     assert result.attempts_scrubbed == 2  # the survey's message and the agent's call; the last had nothing
     assert result.wallet_events_scrubbed == 1
     assert result.consent_notes_cleared == 1
+    assert result.admin_log_entries_scrubbed == 2
 
 
 def test_the_erasure_is_all_or_nothing(stories, administrator, monkeypatch):
