@@ -1,5 +1,3 @@
-from functools import partial
-
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.urls import path
@@ -91,12 +89,12 @@ class CustomerAdmin(RecordsDetailViews, admin.ModelAdmin):
         urls = [
             path(
                 "<path:object_id>/export-personal-data/",
-                partial(admin_views.export_customer, model_admin=self),
+                admin_views.admin_page(admin_views.export_customer, model_admin=self),
                 name="accounts_customer_export",
             ),
             path(
                 "<path:object_id>/erase-personal-data/",
-                partial(admin_views.erase_customer, model_admin=self),
+                admin_views.admin_page(admin_views.erase_customer, model_admin=self),
                 name="accounts_customer_erase",
             ),
         ]

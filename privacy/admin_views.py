@@ -1,12 +1,16 @@
 """The administrator's pages for a customer's data request, reached from the customer's page in the Django admin
 (accounts/admin.py CustomerAdmin adds the URLs and the two buttons).
 
-Each page: check access (administrators only: anyone else gets 403, an anonymous visitor the login page), on GET
-say what will happen, on POST call one service. Both are POSTs so a link previewer or a prefetch never exports
-or erases anything.
+Each page: check access (administrators only: anyone else signed in gets 403, an anonymous visitor the login
+page), then the admin site's own checks (``admin_view``: staff, and whatever the site adds, such as a verified
+second factor), on GET say what will happen, on POST call one service. Both act on POST only, so a link
+previewer or a prefetch never exports or erases anything.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial, wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,17 +19,23 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 
 from accounts.models import Customer
 from privacy import rules, services
 
 
-def _customer(request, object_id: str) -> Customer:
-    """The one access check of these pages, then the customer."""
-    if not rules.may_handle_requests(request.user):
-        raise PermissionDenied
-    return get_object_or_404(Customer, pk=object_id)
+def admin_page(view: Callable, *, model_admin) -> Callable:
+    """``view`` as a page of ``model_admin``: the one access check of these pages (administrators only, 403 for
+    everyone else signed in) around the admin site's own checks."""
+    inner = model_admin.admin_site.admin_view(partial(view, model_admin=model_admin))
+
+    @wraps(view)
+    def page(request, *args, **kwargs):
+        if not rules.may_handle_requests(request.user):
+            raise PermissionDenied
+        return inner(request, *args, **kwargs)
+
+    return login_required(page)
 
 
 def _context(model_admin, request, customer: Customer, title: str) -> dict:
@@ -38,10 +48,8 @@ def _context(model_admin, request, customer: Customer, title: str) -> dict:
     }
 
 
-@never_cache
-@login_required
 def export_customer(request, object_id: str, *, model_admin) -> HttpResponse:
-    customer = _customer(request, object_id)
+    customer = get_object_or_404(Customer, pk=object_id)
     if request.method == "POST":
         export = services.export_customer_data(customer=customer, actor=request.user)
         # AUDIT (lead): record(action="customer.exported", actor=request.user, target=customer, details=export.counts)
@@ -52,10 +60,8 @@ def export_customer(request, object_id: str, *, model_admin) -> HttpResponse:
     return TemplateResponse(request, "privacy/confirm_export.html", _context(model_admin, request, customer, title))
 
 
-@never_cache
-@login_required
 def erase_customer(request, object_id: str, *, model_admin) -> HttpResponse:
-    customer = _customer(request, object_id)
+    customer = get_object_or_404(Customer, pk=object_id)
     title = _("Erase this customer's personal data")
     if request.method == "POST":
         try:
