@@ -1,19 +1,18 @@
 """The administrator's pages for a customer's data request, reached from the customer's page in the Django admin
 (accounts/admin.py CustomerAdmin adds the URLs and the two buttons).
 
-Each page: check access (administrators only: anyone else signed in gets 403, an anonymous visitor the login
-page), then the admin site's own checks (``admin_view``: staff, and whatever the site adds, such as a verified
-second factor), on GET say what will happen, on POST call one service. Both act on POST only, so a link
+Each page: the admin site's own checks (``admin_view``: signed in, staff, and whatever the site adds, such as a
+verified second factor), then administrators only (403 for other staff), on GET say what will happen, on POST
+call one service. Both act on POST only, so a link
 previewer or a prefetch never exports or erases anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial, wraps
+from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -25,17 +24,17 @@ from privacy import rules, services
 
 
 def admin_page(view: Callable, *, model_admin) -> Callable:
-    """``view`` as a page of ``model_admin``: the one access check of these pages (administrators only, 403 for
-    everyone else signed in) around the admin site's own checks."""
-    inner = model_admin.admin_site.admin_view(partial(view, model_admin=model_admin))
+    """``view`` as a page of ``model_admin``: the admin site's own checks first, like every admin page (signed
+    out or not staff: the admin's login page), then the one access check of these pages: administrators only,
+    403 for any other member of staff."""
 
     @wraps(view)
     def page(request, *args, **kwargs):
         if not rules.may_handle_requests(request.user):
             raise PermissionDenied
-        return inner(request, *args, **kwargs)
+        return view(request, *args, model_admin=model_admin, **kwargs)
 
-    return login_required(page)
+    return model_admin.admin_site.admin_view(page)
 
 
 def _context(model_admin, request, customer: Customer, title: str) -> dict:
