@@ -46,6 +46,7 @@ class AuditEntry(models.Model):
         CONSENT_CHANGED = "consent_changed", _("Consent or opt-out recorded")
         ROLE_CHANGED = "role_changed", _("Role or access changed")
         CASE_RESOLVED = "case_resolved", _("Case resolved")
+        CUSTOMER_ERASED = "customer_erased", _("Customer's personal data erased")
 
     at = models.DateTimeField(_("when"))  # stored in UTC like every datetime; the admin shows local time
     # SET_NULL so a deleted account's entries stay; actor_username keeps who it was.

@@ -20,6 +20,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer
+from audit import services as audit
+from audit.models import AuditEntry
 from privacy import rules, services
 
 
@@ -51,7 +53,12 @@ def export_customer(request, object_id: str, *, model_admin) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=object_id)
     if request.method == "POST":
         export = services.export_customer_data(customer=customer, actor=request.user)
-        # AUDIT (lead): record(action="customer.exported", actor=request.user, target=customer, details=export.counts)
+        audit.record(
+            action=AuditEntry.Action.EXPORTED,
+            actor=request.user,
+            target=customer,
+            details={"export": "customer personal data", "rows": export.counts},
+        )
         response = HttpResponse(export.content, content_type="application/json; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
         return response
@@ -68,8 +75,6 @@ def erase_customer(request, object_id: str, *, model_admin) -> HttpResponse:
         except services.ErasureRefused as refused:
             messages.error(request, str(refused))
         else:
-            # AUDIT (lead): record(action="customer.erased", actor=request.user, target=customer,
-            #                      details=dataclasses.asdict(result))
             messages.success(
                 request,
                 _(

@@ -27,6 +27,8 @@ from django.utils.translation import gettext as _
 from accounts.models import ConsentRecord, Customer, EvidenceSource, User, WalletEvent
 from accounts.services import record_do_not_contact
 from analytics.models import ThemeExample
+from audit import services as audit
+from audit.models import AuditEntry
 from privacy import rules
 from privacy.models import AnonymisedResponse
 from privacy.queries import customer_data
@@ -287,16 +289,24 @@ def erase_customer(*, customer: Customer, actor: User | None, now: datetime | No
             events += 1
         notes = ConsentRecord.objects.filter(customer_id=locked.pk).exclude(note="").update(note="")
         log_entries = _scrub_admin_log(locked.pk, placeholder)
-    return ErasureResult(
-        customer_id=locked.pk,
-        actor_id=actor.pk if actor else None,
-        placeholder=placeholder,
-        follow_ups_cancelled=cancelled,
-        answers_anonymised=anonymised,
-        theme_examples_removed=examples,
-        attempts_scrubbed=attempts,
-        cases_scrubbed=cases,
-        wallet_events_scrubbed=events,
-        consent_notes_cleared=notes,
-        admin_log_entries_scrubbed=log_entries,
-    )
+        result = ErasureResult(
+            customer_id=locked.pk,
+            actor_id=actor.pk if actor else None,
+            placeholder=placeholder,
+            follow_ups_cancelled=cancelled,
+            answers_anonymised=anonymised,
+            theme_examples_removed=examples,
+            attempts_scrubbed=attempts,
+            cases_scrubbed=cases,
+            wallet_events_scrubbed=events,
+            consent_notes_cleared=notes,
+            admin_log_entries_scrubbed=log_entries,
+        )
+        # In the same transaction: an erasure is never done without its entry, nor recorded undone.
+        audit.record(
+            action=AuditEntry.Action.CUSTOMER_ERASED,
+            actor=actor,
+            target=Customer.objects.get(pk=locked.pk),  # labelled by its placeholder: the entry names nobody
+            details={name: value for name, value in asdict(result).items() if name != "actor_id"},
+        )
+    return result

@@ -118,3 +118,24 @@ def test_nobody_deletes_a_customer_in_the_admin_not_even_an_administrator(client
         client.post(reverse("admin:accounts_customer_delete", args=[customer.pk]), {"post": "yes"}).status_code == 403
     )
     assert Customer.objects.filter(pk=customer.pk).exists()
+
+
+def test_an_export_and_an_erasure_each_leave_one_audit_entry_that_names_nobody(client, administrator, stories):
+    from audit.models import AuditEntry
+
+    wang, _li = stories
+    client.force_login(administrator)
+    client.post(export_url(wang.customer), REMOTE_ADDR="10.1.2.3")
+    client.post(erase_url(wang.customer), REMOTE_ADDR="10.1.2.3")
+
+    exported = AuditEntry.objects.get(action=AuditEntry.Action.EXPORTED)
+    erased = AuditEntry.objects.get(action=AuditEntry.Action.CUSTOMER_ERASED)
+    assert (exported.actor, exported.ip_address, exported.target_id) == (
+        administrator,
+        "10.1.2.3",
+        str(wang.customer.pk),
+    )
+    assert exported.details["rows"]["consent_records"] == 2
+    assert (erased.actor, erased.ip_address, erased.target_id) == (administrator, "10.1.2.3", str(wang.customer.pk))
+    assert erased.details["follow_ups_cancelled"] >= 0 and "王" not in erased.target_label
+    assert erased.details["placeholder"] == Customer.objects.get(pk=wang.customer.pk).bank_reference
