@@ -447,24 +447,27 @@ def _upsert_chunk(rows: list[dict], *, source, by, now: datetime, reference: str
 def _decide_chunk(
     result: UpsertResult, by_reference: dict, customers: dict, *, existing: set, changed: set, **evidence
 ) -> None:
-    """Record the decisions of the chunk's rows that carry any; a known customer they change counts as updated."""
+    """Record the decisions of the chunk's rows that carry any, all at once (accounts.services.record_decisions);
+    a known customer they change counts as updated."""
     source, by, now, reference = evidence["source"], evidence["by"], evidence["now"], evidence["reference"]
     flagged = {ref: row for ref, row in by_reference.items() if any(name in row for name in FLAG_FIELDS)}
-    if flagged:
-        withdrawn = set(
-            ConsentRecord.objects.filter(
-                customer__in=[customers[ref] for ref in flagged], kind=ConsentRecord.Kind.CONSENT_WITHDRAWN
-            ).values_list("customer_id", flat=True)
-        )
-        for ref, row in flagged.items():
-            customer = customers[ref]
-            decided = _record_decisions(
-                customer, row, source=source, by=by, now=now, reference=reference, withdrawn=customer.pk in withdrawn
-            )
-            if decided and ref in existing and ref not in changed:
-                result.unchanged -= 1
-                result.updated += 1
-            result.decisions += decided
+    if not flagged:
+        return
+    withdrawn = set(
+        ConsentRecord.objects.filter(
+            customer__in=[customers[ref] for ref in flagged], kind=ConsentRecord.Kind.CONSENT_WITHDRAWN
+        ).values_list("customer_id", flat=True)
+    )
+    decisions: list[services.Decision] = []
+    for ref, row in flagged.items():
+        customer = customers[ref]
+        decided = _row_decisions(customer, row, source=source, now=now, withdrawn=customer.pk in withdrawn)
+        if decided and ref in existing and ref not in changed:
+            result.unchanged -= 1
+            result.updated += 1
+        result.decisions += len(decided)
+        decisions += decided
+    services.record_decisions(decisions=decisions, source=source, by=by, reference=reference)
 
 
 # Every column but the id, in the table's order; what a new customer gets for a column its row leaves out.
@@ -565,15 +568,18 @@ def _moment(flag: bool | datetime, now: datetime) -> datetime:
     return flag if isinstance(flag, datetime) else now
 
 
-def _record_decisions(
-    customer: Customer, row: dict, *, source, by, now: datetime, reference: str, withdrawn: bool
-) -> int:
-    """Record the row's decisions that change the customer's state; how many were recorded."""
-    recorded = 0
-    common = {"source": source, "by": by, "reference": reference}
+def _row_decisions(customer: Customer, row: dict, *, source, now: datetime, withdrawn: bool) -> list:
+    """The row's decisions that change the customer's state, in order; each is applied to ``customer`` (in
+    memory, by the services' own rule) so the row's later columns see its earlier ones."""
+    decisions = []
+
+    def decide(kind: ConsentRecord.Kind, flag: bool | datetime, channels: tuple[str, ...] | None = None) -> None:
+        decision = services.Decision(customer_id=customer.pk, kind=kind, channels=channels, at=_moment(flag, now))
+        services.apply_decision(customer, kind=kind, channels=channels, at=decision.at, source=source)
+        decisions.append(decision)
+
     if row.get("do_not_contact") and customer.do_not_contact_at is None:
-        services.record_do_not_contact(customer=customer, at=_moment(row["do_not_contact"], now), **common)
-        recorded += 1
+        decide(ConsentRecord.Kind.DO_NOT_CONTACT, row["do_not_contact"])
     channels_by_column = {"opt_out": tuple(Channel.values), **{f"{c}_opt_out": (c,) for c in Channel.values}}
     for column, channels in channels_by_column.items():
         flag = row.get(column)
@@ -581,18 +587,11 @@ def _record_decisions(
             continue
         fresh = tuple(channel for channel in channels if customer.opt_out_at(channel) is None)
         if fresh:
-            updated = services.record_opt_out(customer=customer, channels=fresh, at=_moment(flag, now), **common)
-            for channel in fresh:
-                setattr(customer, f"{channel}_opt_out_at", updated.opt_out_at(channel))
-            recorded += 1
+            decide(ConsentRecord.Kind.OPT_OUT, flag, fresh)
     consent = row.get("consent")
     if consent is not None:
         if consent is not False and customer.consent_given_at is None and not withdrawn:
-            updated = services.record_consent(customer=customer, at=_moment(consent, now), **common)
-            customer.consent_given_at, customer.consent_source = updated.consent_given_at, updated.consent_source
-            recorded += 1
+            decide(ConsentRecord.Kind.CONSENT, consent)
         elif consent is False and customer.consent_given_at is not None:
-            services.record_consent_withdrawn(customer=customer, at=now, **common)
-            customer.consent_given_at, customer.consent_source = None, ""
-            recorded += 1
-    return recorded
+            decide(ConsentRecord.Kind.CONSENT_WITHDRAWN, False)
+    return decisions
