@@ -21,6 +21,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 BLOCK = 1 << 20
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -42,8 +43,16 @@ def check_size(size: int) -> None:
     if size > limit:
         raise ImportFileError(
             _("The file is %(size)s; the largest file accepted is %(limit)s.")
-            % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
+            % dict(zip(("size", "limit"), _sizes(size, limit), strict=True))
         )
+
+
+def _sizes(*sizes: int) -> list[str]:
+    """Sizes as people read them (100.0 MB), or in bytes when that would make a larger file read the same."""
+    readable = [filesizeformat(size) for size in sizes]
+    if len(set(readable)) == len(readable):
+        return readable
+    return [ngettext("%(size)d byte", "%(size)d bytes", size) % {"size": size} for size in sizes]
 
 
 def file_format(name: str) -> str:
