@@ -120,13 +120,27 @@ def record_decisions(
         )
         if fields:
             changed.setdefault(customer.pk, set()).update(fields)
-    by_fields: dict[tuple[str, ...], list[Customer]] = {}
-    for pk, fields in changed.items():
-        customers[pk].updated_at = now  # as save() would set it (auto_now)
-        by_fields.setdefault(tuple(sorted(fields)), []).append(customers[pk])
-    for fields, group in by_fields.items():
-        Customer.objects.bulk_update(group, [*fields, "updated_at"], batch_size=1000)
+    _update_summaries({pk: customers[pk] for pk in changed}, changed, now)
     return customers
+
+
+def _update_summaries(customers: dict[int, Customer], changed: dict[int, set[str]], now: datetime) -> None:
+    """Write the changed summary fields: one UPDATE for each set of fields and values that several customers
+    share (an import chunk's "yes" opt-outs all get the same moment), one bulk_update for the rest."""
+    shared: dict[tuple, list[int]] = {}
+    for customer in customers.values():
+        customer.updated_at = now  # as save() would set it (auto_now)
+        values = tuple((name, getattr(customer, name)) for name in sorted(changed[customer.pk]))
+        shared.setdefault(values, []).append(customer.pk)
+    alone: dict[tuple[str, ...], list[Customer]] = {}
+    for values, ids in shared.items():
+        if len(ids) > 1:
+            Customer.objects.filter(pk__in=ids).update(**dict(values), updated_at=now)
+        else:
+            fields = tuple(name for name, _value in values)
+            alone.setdefault(fields, []).append(customers[ids[0]])
+    for fields, group in alone.items():
+        Customer.objects.bulk_update(group, [*fields, "updated_at"], batch_size=1000)
 
 
 def _decide(

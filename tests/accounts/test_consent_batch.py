@@ -49,7 +49,9 @@ def random_decisions(rng: random.Random, count: int) -> list[tuple[int, Kind, tu
         channels = None
         if kind in (Kind.OPT_OUT, Kind.OPT_IN):
             channels = tuple(rng.sample(["phone", "sms", "email"], rng.randint(1, 3)))
-        found.append((rng.randrange(6), kind, channels, START + timedelta(minutes=number)))
+        # Half share one moment (as an import's "yes" columns do), half have their own (as dated columns do).
+        at = START if rng.random() < 0.5 else START + timedelta(minutes=number)
+        found.append((rng.randrange(6), kind, channels, at))
     return found
 
 
