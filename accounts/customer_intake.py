@@ -2,9 +2,10 @@
 
 `clean_customer` is pure: it turns one row's raw values (by field name) into model values, or into
 errors naming the field and the reason. `upsert_customers` writes cleaned rows by bank reference in
-chunks (one read per chunk, bulk inserts and updates), so importing the same data again changes nothing
-and writes no row; consent, opt-out and do-not-contact decisions go through accounts.services as
-evidence, and only when they change the customer's state.
+chunks (on PostgreSQL the database compares a chunk with the stored rows; elsewhere one read per chunk,
+bulk inserts and updates), so importing the same data again changes nothing and writes no row; consent,
+opt-out and do-not-contact decisions go through accounts.services.record_decisions as evidence, a chunk's
+at once, and only when they change the customer's state.
 
 Flags only ever move towards contacting the customer less: "yes" opts out or records do-not-contact,
 "no" leaves them alone, because a bank export that still says "no" must not undo an opt-out the

@@ -37,7 +37,7 @@ class Decision:
 def apply_decision(
     customer: Customer, *, kind: Kind, channels: tuple[str, ...] | None, at: datetime, source: str
 ) -> list[str]:
-    """Apply one decision to the customer's summary fields (in memory); the fields it changed. Pure.
+    """Apply one decision to the customer's summary fields, in memory (no database); the fields it changed.
 
     Opt-outs and do-not-contact keep the first date of record: a repeated request only adds evidence.
     """
@@ -81,7 +81,8 @@ def record_decisions(
     3. append the evidence with one INSERT: one record per channel, or one for every channel;
     4. apply the decisions in order to the locked customers (apply_decision), so a later decision about the
        same customer sees the earlier one;
-    5. one UPDATE per set of changed fields (an import chunk's opt-outs of one column are one UPDATE).
+    5. write the summaries: one UPDATE per set of changed fields and values several customers share (an import
+       chunk's "yes" opt-outs of one column are one UPDATE), one bulk_update for the others.
     """
     if source not in EvidenceSource.values:
         raise ValueError(f"unknown evidence source {source!r}")
