@@ -2,9 +2,10 @@
 
 `clean_customer` is pure: it turns one row's raw values (by field name) into model values, or into
 errors naming the field and the reason. `upsert_customers` writes cleaned rows by bank reference in
-chunks (one read per chunk, bulk inserts and updates), so importing the same data again changes nothing
-and writes no row; consent, opt-out and do-not-contact decisions go through accounts.services as
-evidence, and only when they change the customer's state.
+chunks (on PostgreSQL the database compares a chunk with the stored rows; elsewhere one read per chunk,
+bulk inserts and updates), so importing the same data again changes nothing and writes no row; consent,
+opt-out and do-not-contact decisions go through accounts.services.record_decisions as evidence, a chunk's
+at once, and only when they change the customer's state.
 
 Flags only ever move towards contacting the customer less: "yes" opts out or records do-not-contact,
 "no" leaves them alone, because a bank export that still says "no" must not undo an opt-out the
@@ -17,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -65,6 +66,7 @@ CUSTOMER_FIELDS = (
     "region",
     *FLAG_FIELDS,
 )
+_FLAGS = frozenset(FLAG_FIELDS)
 REQUIRED_FIELDS = ("bank_reference", "name")
 # Model fields an upsert compares and writes (the flags are written by accounts.services).
 MODEL_FIELDS = tuple(name for name in CUSTOMER_FIELDS if name not in FLAG_FIELDS and name != "bank_reference")
@@ -280,26 +282,87 @@ def _max_length(name: str) -> int:
     return Customer._meta.get_field(name).max_length
 
 
-_CHOICE_TABLES = {"preferred_channel": _CHANNELS, "preferred_time_of_day": _TIMES_OF_DAY, "device_os": _DEVICES}
-_PLAIN_TEXT = frozenset(("bank_reference", *TEXT_FIELDS))
 _REGION = re.compile(r"[A-Za-z]{2}")
+
+
+def _choice(table: dict) -> Callable[[str, object], str | None]:
+    plain = {written: str(value) for written, value in table.items()}  # the stored value, not the enum member
+
+    def clean(text: str, raw) -> str | None:
+        return plain.get(text.lower())
+
+    return clean
+
+
+def _plain_text(name: str) -> Callable[[str, object], str | None]:
+    def clean(text: str, raw) -> str | None:
+        return text if len(text) <= _max_length(name) else None
+
+    return clean
+
+
+def _date(text: str, raw) -> date | None:
+    return _date_from_text(text) if raw.__class__ is str else parse_date(raw)
+
+
+def _flag(text: str, raw) -> bool | datetime | None:
+    return parse_flag(raw)
+
+
+# Each field's cleaning: (the row's text, its raw value) → the model value, or None when the value is bad.
+_CLEANERS: dict[str, Callable[[str, object], object]] = {
+    **{name: _plain_text(name) for name in ("bank_reference", *TEXT_FIELDS)},
+    "phone": lambda text, raw: normalise_phone(text),
+    "email": lambda text, raw: text if _valid_email(text) else None,
+    "language": _choice(_LANGUAGES),
+    "time_zone": lambda text, raw: text if text in _time_zone_names() else None,
+    "preferred_channel": _choice(_CHANNELS),
+    "preferred_time_of_day": _choice(_TIMES_OF_DAY),
+    "device_os": _choice(_DEVICES),
+    "enrolled_on": _date,
+    "region": lambda text, raw: text.upper() if _REGION.fullmatch(text) else None,
+    **dict.fromkeys(FLAG_FIELDS, _flag),
+}
+assert set(_CLEANERS) == set(CUSTOMER_FIELDS)
+
+
+def _choices_reason(table: dict) -> Callable[[str], str]:
+    return lambda name: (
+        _("Unknown value; expected one of: %(choices)s.") % {"choices": ", ".join(sorted({*table.values()}))}
+    )
+
+
+# Why a bad value is bad, in the language of the moment (only asked for a bad value).
+_REASONS: dict[str, Callable[[str], str]] = {
+    **dict.fromkeys(
+        ("bank_reference", *TEXT_FIELDS),
+        lambda name: _("Longer than %(limit)s characters.") % {"limit": _max_length(name)},
+    ),
+    "phone": lambda name: _("Not a valid phone number."),
+    "email": lambda name: _("Not a valid e-mail address."),
+    "language": lambda name: _("Unknown language; use zh (Simplified Chinese) or en (English)."),
+    "time_zone": lambda name: _("Not an IANA time zone name such as Asia/Shanghai."),
+    "preferred_channel": _choices_reason(_CHANNELS),
+    "preferred_time_of_day": _choices_reason(_TIMES_OF_DAY),
+    "device_os": _choices_reason(_DEVICES),
+    "enrolled_on": lambda name: _("Not a date; write it as 2026-03-01."),
+    "region": lambda name: _("Not a two-letter country code such as CN."),
+    **dict.fromkeys(FLAG_FIELDS, lambda name: _("Write yes or no (是/否, 1/0) or the date of the decision.")),
+}
+assert set(_REASONS) == set(CUSTOMER_FIELDS)
 
 
 def clean_customer(values: Mapping[str, object], *, partial: bool = False) -> tuple[dict, list[FieldError]]:
     """One row's values by field name → (model values, errors). Blank values are left out (no change).
 
     ``partial``: an update of some fields of a known customer (the API); otherwise a new customer needs a name.
-    Keys that are not customer fields are ignored.
+    Keys that are not customer fields are ignored. Each field is cleaned by its entry in _CLEANERS.
     """
     cleaned: dict = {}
     errors: list[FieldError] = []
-
-    def fail(name: str, raw, reason: str) -> None:
-        errors.append(FieldError(name, "" if _blank(raw) else _text(raw), reason))
-
     for name in REQUIRED_FIELDS:
         if _blank(values.get(name)) and (name == "bank_reference" or not partial):
-            fail(name, "", _("This column is required."))
+            errors.append(FieldError(name, "", _("This column is required.")))
 
     for name in CUSTOMER_FIELDS:
         raw = values.get(name)
@@ -313,62 +376,11 @@ def clean_customer(values: Mapping[str, object], *, partial: bool = False) -> tu
             continue
         else:
             text = _text(raw)
-        if name in _PLAIN_TEXT:
-            if len(text) > _max_length(name):
-                fail(name, raw, _("Longer than %(limit)s characters.") % {"limit": _max_length(name)})
-            else:
-                cleaned[name] = text
-        elif name == "phone":
-            phone = normalise_phone(raw)
-            if phone is None:
-                fail(name, raw, _("Not a valid phone number."))
-            else:
-                cleaned[name] = phone
-        elif name == "email":
-            if _valid_email(text):
-                cleaned[name] = text
-            else:
-                fail(name, raw, _("Not a valid e-mail address."))
-        elif name == "language":
-            language = _LANGUAGES.get(text.lower())
-            if language is None:
-                fail(name, raw, _("Unknown language; use zh (Simplified Chinese) or en (English)."))
-            else:
-                cleaned[name] = str(language)
-        elif name == "time_zone":
-            if text not in _time_zone_names():
-                fail(name, raw, _("Not an IANA time zone name such as Asia/Shanghai."))
-            else:
-                cleaned[name] = text
-        elif name in ("preferred_channel", "preferred_time_of_day", "device_os"):
-            table = _CHOICE_TABLES
-            choice = table[name].get(text.lower())
-            if choice is None:
-                fail(
-                    name,
-                    raw,
-                    _("Unknown value; expected one of: %(choices)s.")
-                    % {"choices": ", ".join(sorted({*table[name].values()}))},
-                )
-            else:
-                cleaned[name] = str(choice)
-        elif name == "enrolled_on":
-            day = parse_date(raw)
-            if day is None:
-                fail(name, raw, _("Not a date; write it as 2026-03-01."))
-            else:
-                cleaned[name] = day
-        elif name == "region":
-            if not _REGION.fullmatch(text):
-                fail(name, raw, _("Not a two-letter country code such as CN."))
-            else:
-                cleaned[name] = text.upper()
-        elif name in FLAG_FIELDS:
-            flag = parse_flag(raw)
-            if flag is None:
-                fail(name, raw, _("Write yes or no (是/否, 1/0) or the date of the decision."))
-            else:
-                cleaned[name] = flag
+        value = _CLEANERS[name](text, raw)
+        if value is None:
+            errors.append(FieldError(name, text, _REASONS[name](name)))
+        else:
+            cleaned[name] = value
     return cleaned, errors
 
 
@@ -447,24 +459,27 @@ def _upsert_chunk(rows: list[dict], *, source, by, now: datetime, reference: str
 def _decide_chunk(
     result: UpsertResult, by_reference: dict, customers: dict, *, existing: set, changed: set, **evidence
 ) -> None:
-    """Record the decisions of the chunk's rows that carry any; a known customer they change counts as updated."""
+    """Record the decisions of the chunk's rows that carry any, all at once (accounts.services.record_decisions);
+    a known customer they change counts as updated."""
     source, by, now, reference = evidence["source"], evidence["by"], evidence["now"], evidence["reference"]
-    flagged = {ref: row for ref, row in by_reference.items() if any(name in row for name in FLAG_FIELDS)}
-    if flagged:
-        withdrawn = set(
-            ConsentRecord.objects.filter(
-                customer__in=[customers[ref] for ref in flagged], kind=ConsentRecord.Kind.CONSENT_WITHDRAWN
-            ).values_list("customer_id", flat=True)
-        )
-        for ref, row in flagged.items():
-            customer = customers[ref]
-            decided = _record_decisions(
-                customer, row, source=source, by=by, now=now, reference=reference, withdrawn=customer.pk in withdrawn
-            )
-            if decided and ref in existing and ref not in changed:
-                result.unchanged -= 1
-                result.updated += 1
-            result.decisions += decided
+    flagged = {ref: row for ref, row in by_reference.items() if not _FLAGS.isdisjoint(row)}
+    if not flagged:
+        return
+    withdrawn = set(
+        ConsentRecord.objects.filter(
+            customer__in=[customers[ref] for ref in flagged], kind=ConsentRecord.Kind.CONSENT_WITHDRAWN
+        ).values_list("customer_id", flat=True)
+    )
+    decisions: list[services.Decision] = []
+    for ref, row in flagged.items():
+        customer = customers[ref]
+        decided = _row_decisions(customer, row, source=source, now=now, withdrawn=customer.pk in withdrawn)
+        if decided and ref in existing and ref not in changed:
+            result.unchanged -= 1
+            result.updated += 1
+        result.decisions += len(decided)
+        decisions += decided
+    services.record_decisions(decisions=decisions, source=source, by=by, reference=reference)
 
 
 # Every column but the id, in the table's order; what a new customer gets for a column its row leaves out.
@@ -477,103 +492,83 @@ _DEFAULTS = {
 
 
 def _upsert_chunk_postgresql(by_reference: dict, *, source, by, now: datetime, reference: str) -> UpsertResult:
-    """The same as the generic path, written with COPY (a chunk costs a few statements, not one per 1,000 rows).
+    """The same as the generic path, compared and written by PostgreSQL (a chunk costs a few statements and
+    no stored row travels back to Python).
 
-    1. one read of the chunk's customers' compared columns, as tuples (no model objects);
-    2. new rows: one COPY into the table; changed rows: one COPY into a temporary table and one UPDATE … FROM
-       it, only where a value differs (a concurrent writer's equal value writes nothing); nothing to write,
-       no statement;
-    3. decisions through accounts.services, with model objects read for the rows that carry any.
+    1. one COPY of the chunk's rows into a temporary table, NULL where a row leaves a column out (no change:
+       a cleaned value is never NULL);
+    2. one UPDATE … FROM it of the known customers where a given value differs (a re-import writes nothing);
+    3. one INSERT … SELECT of the references not in the table yet, with the model's defaults for what is left
+       out (a reference another writer created meanwhile is an IntegrityError, as with bulk_create);
+    4. decisions through accounts.services, with model objects read for the rows that carry any.
     """
     result = UpsertResult()
-    existing = _stored_values(list(by_reference))
-
-    new, changed = [], []
-    for bank_reference, row in by_reference.items():
-        stored = existing.get(bank_reference)
-        if stored is None:
-            new.append(row)
-            continue
-        merged = tuple(row.get(name, old) for name, old in zip(MODEL_FIELDS, stored, strict=True))
-        if merged != stored:
-            changed.append((bank_reference, merged))
-        else:
-            result.unchanged += 1
-    if new:
-        moment = timezone.now()  # as bulk_create's auto_now_add and auto_now would set them
-        columns = ", ".join(_COLUMNS)
-        # Errors as Django's (IntegrityError when another writer created one of these references meanwhile):
-        # the cursor's copy() is psycopg's own, outside Django's error wrapping.
-        with (
-            connection.wrap_database_errors,
-            connection.cursor() as cursor,
-            cursor.copy(f"COPY accounts_customer ({columns}) FROM STDIN") as copy,
-        ):
-            for row in new:
-                copy.write_row(
-                    [
-                        moment if column in ("created_at", "updated_at") else row.get(column, _DEFAULTS[column])
-                        for column in _COLUMNS
-                    ]
-                )
-    if changed:
-        _update_changed(changed, now)
+    columns = ", ".join(MODEL_FIELDS)
+    given = " OR ".join(
+        f"(rows.{name} IS NOT NULL AND rows.{name} IS DISTINCT FROM customer.{name})" for name in MODEL_FIELDS
+    )
+    assignments = ", ".join(f"{name} = COALESCE(rows.{name}, customer.{name})" for name in MODEL_FIELDS)
+    inserted = ", ".join(
+        "rows.bank_reference" if column == "bank_reference"
+        else f"COALESCE(rows.{column}, %s)" if column in MODEL_FIELDS
+        else "%s"
+        for column in _COLUMNS
+    )  # fmt: skip
+    moment = timezone.now()  # as bulk_create's auto_now_add and auto_now would set them
+    defaults = [moment if column in ("created_at", "updated_at") else _DEFAULTS[column] for column in _COLUMNS
+                if column != "bank_reference"]  # fmt: skip
+    with connection.wrap_database_errors, connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS customer_intake_rows ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT bank_reference, {columns} FROM accounts_customer WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE customer_intake_rows")  # an all-or-nothing import is one transaction
+        with cursor.copy(f"COPY customer_intake_rows (bank_reference, {columns}) FROM STDIN") as copy:
+            for bank_reference, row in by_reference.items():
+                copy.write_row([bank_reference, *map(row.get, MODEL_FIELDS)])
+        cursor.execute(
+            f"UPDATE accounts_customer AS customer SET {assignments}, updated_at = %s "  # noqa: S608
+            f"FROM customer_intake_rows AS rows WHERE customer.bank_reference = rows.bank_reference AND ({given}) "
+            "RETURNING customer.bank_reference",
+            [now],
+        )
+        changed = {found[0] for found in cursor.fetchall()}
+        cursor.execute(
+            f"INSERT INTO accounts_customer ({', '.join(_COLUMNS)}) SELECT {inserted} "  # noqa: S608
+            "FROM customer_intake_rows AS rows WHERE NOT EXISTS "
+            "(SELECT 1 FROM accounts_customer AS customer WHERE customer.bank_reference = rows.bank_reference) "
+            "RETURNING bank_reference",
+            defaults,
+        )
+        new = {found[0] for found in cursor.fetchall()}
     result.created, result.updated = len(new), len(changed)
+    result.unchanged = len(by_reference) - result.created - result.updated
 
-    flagged = [ref for ref, row in by_reference.items() if any(name in row for name in FLAG_FIELDS)]
+    flagged = [ref for ref, row in by_reference.items() if not _FLAGS.isdisjoint(row)]
     customers = Customer.objects.in_bulk(flagged, field_name="bank_reference") if flagged else {}
     _decide_chunk(
-        result, by_reference, customers, existing=set(existing), changed={ref for ref, _merged in changed},
+        result, by_reference, customers, existing=set(by_reference) - new, changed=changed,
         source=source, by=by, now=now, reference=reference,
     )  # fmt: skip
     return result
-
-
-def _stored_values(references: list[str]) -> dict[str, tuple]:
-    """Bank reference → the compared columns (MODEL_FIELDS) of the customers that exist."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT bank_reference, {', '.join(MODEL_FIELDS)} FROM accounts_customer "  # noqa: S608
-            "WHERE bank_reference = ANY(%s)",
-            [references],
-        )
-        return {found[0]: found[1:] for found in cursor.fetchall()}
-
-
-def _update_changed(changed: list[tuple[str, tuple]], now: datetime) -> None:
-    columns = ", ".join(MODEL_FIELDS)
-    with connection.wrap_database_errors, connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS customer_intake_changes ON COMMIT DELETE ROWS AS "  # noqa: S608
-            f"SELECT bank_reference, {columns} FROM accounts_customer WITH NO DATA"
-        )
-        cursor.execute("TRUNCATE customer_intake_changes")
-        with cursor.copy(f"COPY customer_intake_changes (bank_reference, {columns}) FROM STDIN") as copy:
-            for bank_reference, merged in changed:
-                copy.write_row([bank_reference, *merged])
-        assignments = ", ".join(f"{name} = changes.{name}" for name in MODEL_FIELDS)
-        differs = " OR ".join(f"customer.{name} IS DISTINCT FROM changes.{name}" for name in MODEL_FIELDS)
-        cursor.execute(
-            f"UPDATE accounts_customer AS customer SET {assignments}, updated_at = %s "  # noqa: S608
-            f"FROM customer_intake_changes AS changes "
-            f"WHERE customer.bank_reference = changes.bank_reference AND ({differs})",
-            [now],
-        )
 
 
 def _moment(flag: bool | datetime, now: datetime) -> datetime:
     return flag if isinstance(flag, datetime) else now
 
 
-def _record_decisions(
-    customer: Customer, row: dict, *, source, by, now: datetime, reference: str, withdrawn: bool
-) -> int:
-    """Record the row's decisions that change the customer's state; how many were recorded."""
-    recorded = 0
-    common = {"source": source, "by": by, "reference": reference}
+def _row_decisions(customer: Customer, row: dict, *, source, now: datetime, withdrawn: bool) -> list:
+    """The row's decisions that change the customer's state, in order; each is applied to ``customer`` (in
+    memory, by the services' own rule) so the row's later columns see its earlier ones."""
+    decisions = []
+
+    def decide(kind: ConsentRecord.Kind, flag: bool | datetime, channels: tuple[str, ...] | None = None) -> None:
+        decision = services.Decision(customer_id=customer.pk, kind=kind, channels=channels, at=_moment(flag, now))
+        services.apply_decision(customer, kind=kind, channels=channels, at=decision.at, source=source)
+        decisions.append(decision)
+
     if row.get("do_not_contact") and customer.do_not_contact_at is None:
-        services.record_do_not_contact(customer=customer, at=_moment(row["do_not_contact"], now), **common)
-        recorded += 1
+        decide(ConsentRecord.Kind.DO_NOT_CONTACT, row["do_not_contact"])
     channels_by_column = {"opt_out": tuple(Channel.values), **{f"{c}_opt_out": (c,) for c in Channel.values}}
     for column, channels in channels_by_column.items():
         flag = row.get(column)
@@ -581,18 +576,11 @@ def _record_decisions(
             continue
         fresh = tuple(channel for channel in channels if customer.opt_out_at(channel) is None)
         if fresh:
-            updated = services.record_opt_out(customer=customer, channels=fresh, at=_moment(flag, now), **common)
-            for channel in fresh:
-                setattr(customer, f"{channel}_opt_out_at", updated.opt_out_at(channel))
-            recorded += 1
+            decide(ConsentRecord.Kind.OPT_OUT, flag, fresh)
     consent = row.get("consent")
     if consent is not None:
         if consent is not False and customer.consent_given_at is None and not withdrawn:
-            updated = services.record_consent(customer=customer, at=_moment(consent, now), **common)
-            customer.consent_given_at, customer.consent_source = updated.consent_given_at, updated.consent_source
-            recorded += 1
+            decide(ConsentRecord.Kind.CONSENT, consent)
         elif consent is False and customer.consent_given_at is not None:
-            services.record_consent_withdrawn(customer=customer, at=now, **common)
-            customer.consent_given_at, customer.consent_source = None, ""
-            recorded += 1
-    return recorded
+            decide(ConsentRecord.Kind.CONSENT_WITHDRAWN, False)
+    return decisions

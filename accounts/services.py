@@ -3,11 +3,15 @@
 Every decision appends ConsentRecords and updates the customer's summary fields in one
 transaction, with the customer row locked, so the summary the planner filters on can never
 disagree with the evidence. Nothing here overwrites a record; a change of mind is a new record.
+
+`record_decisions` is the one place the rules live: it records many decisions about many customers at
+once (a chunk of an import file), and each single-decision service below is a batch of one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -16,46 +20,144 @@ from django.utils import timezone
 from accounts.models import Channel, ConsentRecord, Customer, EvidenceSource, User
 
 ALL_CHANNELS = tuple(Channel.values)
+Kind = ConsentRecord.Kind
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision about one customer. ``channels``: the channels it is about (opt-out, opt-in); None for
+    decisions about every channel (consent, do-not-contact). ``at``: when it was made; None for now."""
+
+    customer_id: int
+    kind: Kind
+    channels: tuple[str, ...] | None = None
+    at: datetime | None = None
+
+
+def apply_decision(
+    customer: Customer, *, kind: Kind, channels: tuple[str, ...] | None, at: datetime, source: str
+) -> list[str]:
+    """Apply one decision to the customer's summary fields, in memory (no database); the fields it changed.
+
+    Opt-outs and do-not-contact keep the first date of record: a repeated request only adds evidence.
+    """
+    if kind == Kind.OPT_OUT:
+        fresh = [channel for channel in channels or () if customer.opt_out_at(channel) is None]
+        for channel in fresh:
+            setattr(customer, f"{channel}_opt_out_at", at)
+        return [f"{channel}_opt_out_at" for channel in fresh]
+    if kind == Kind.OPT_IN:
+        for channel in channels or ():
+            setattr(customer, f"{channel}_opt_out_at", None)
+        return [f"{channel}_opt_out_at" for channel in channels or ()]
+    if kind == Kind.DO_NOT_CONTACT:
+        if customer.do_not_contact_at is not None:
+            return []
+        customer.do_not_contact_at, customer.do_not_contact_source = at, source
+        return ["do_not_contact_at", "do_not_contact_source"]
+    if kind == Kind.CONSENT:
+        customer.consent_given_at, customer.consent_source = at, source
+        return ["consent_given_at", "consent_source"]
+    if kind == Kind.CONSENT_WITHDRAWN:
+        customer.consent_given_at, customer.consent_source = None, ""
+        return ["consent_given_at", "consent_source"]
+    raise ValueError(f"no rule for a {kind!r} decision")
 
 
 @transaction.atomic
+def record_decisions(
+    *,
+    decisions: Sequence[Decision],
+    source: EvidenceSource | str,
+    by: User | None = None,
+    reference: str = "",
+    note: str = "",
+) -> dict[int, Customer]:
+    """Record decisions about many customers at once, in order; the customers by id, locked and updated.
+
+    1. check the source and channels (ValueError, nothing written);
+    2. lock every customer concerned with one query, in id order (two batches never wait on each other in a
+       cycle), and read their current state;
+    3. append the evidence with one INSERT: one record per channel, or one for every channel;
+    4. apply the decisions in order to the locked customers (apply_decision), so a later decision about the
+       same customer sees the earlier one;
+    5. write the summaries: one UPDATE per set of changed fields and values several customers share (an import
+       chunk's "yes" opt-outs of one column are one UPDATE), one bulk_update for the others.
+    """
+    if source not in EvidenceSource.values:
+        raise ValueError(f"unknown evidence source {source!r}")
+    unknown = {channel for decision in decisions for channel in decision.channels or ()} - set(ALL_CHANNELS)
+    if unknown:
+        raise ValueError(f"unknown channels {sorted(unknown)}")
+    if not decisions:
+        return {}
+    now = timezone.now()
+    ids = sorted({decision.customer_id for decision in decisions})
+    customers = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    if len(customers) != len(ids):
+        raise Customer.DoesNotExist(f"no customers with ids {sorted(set(ids) - set(customers))}")
+    ConsentRecord.objects.bulk_create(
+        (
+            ConsentRecord(
+                customer_id=decision.customer_id,
+                kind=decision.kind,
+                channel=channel,
+                source=source,
+                recorded_at=decision.at or now,
+                recorded_by=by,
+                reference=reference[:200],
+                note=note,
+            )
+            for decision in decisions
+            for channel in (decision.channels or ("",))
+        ),
+        batch_size=1000,
+    )
+    changed: dict[int, set[str]] = {}
+    for decision in decisions:
+        customer = customers[decision.customer_id]
+        fields = apply_decision(
+            customer, kind=decision.kind, channels=decision.channels, at=decision.at or now, source=source
+        )
+        if fields:
+            changed.setdefault(customer.pk, set()).update(fields)
+    _update_summaries({pk: customers[pk] for pk in changed}, changed, now)
+    return customers
+
+
+def _update_summaries(customers: dict[int, Customer], changed: dict[int, set[str]], now: datetime) -> None:
+    """Write the changed summary fields: one UPDATE for each set of fields and values that several customers
+    share (an import chunk's "yes" opt-outs all get the same moment), one bulk_update for the rest."""
+    shared: dict[tuple, list[int]] = {}
+    for customer in customers.values():
+        customer.updated_at = now  # as save() would set it (auto_now)
+        values = tuple((name, getattr(customer, name)) for name in sorted(changed[customer.pk]))
+        shared.setdefault(values, []).append(customer.pk)
+    alone: dict[tuple[str, ...], list[Customer]] = {}
+    for values, ids in shared.items():
+        if len(ids) > 1:
+            Customer.objects.filter(pk__in=ids).update(**dict(values), updated_at=now)
+        else:
+            fields = tuple(name for name, _value in values)
+            alone.setdefault(fields, []).append(customers[ids[0]])
+    for fields, group in alone.items():
+        Customer.objects.bulk_update(group, [*fields, "updated_at"], batch_size=1000)
+
+
 def _decide(
     *,
     customer: Customer,
-    kind: ConsentRecord.Kind,
+    kind: Kind,
     channels: tuple[str, ...] | None,
     source: EvidenceSource | str,
     by: User | None,
     at: datetime | None,
     reference: str,
     note: str,
-    apply: Callable[[Customer, datetime], list[str]],
 ) -> Customer:
-    """Lock the customer, append the evidence (one record per channel, or one for every channel), apply."""
-    if source not in EvidenceSource.values:
-        raise ValueError(f"unknown evidence source {source!r}")
-    unknown = set(channels or ()) - set(ALL_CHANNELS)
-    if unknown:
-        raise ValueError(f"unknown channels {sorted(unknown)}")
-    at = at or timezone.now()
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    ConsentRecord.objects.bulk_create(
-        ConsentRecord(
-            customer=customer,
-            kind=kind,
-            channel=channel,
-            source=source,
-            recorded_at=at,
-            recorded_by=by,
-            reference=reference[:200],
-            note=note,
-        )
-        for channel in (channels or ("",))
-    )
-    changed = apply(customer, at)
-    if changed:
-        customer.save(update_fields=[*changed, "updated_at"])
-    return customer
+    """One decision: a batch of one."""
+    decision = Decision(customer_id=customer.pk, kind=kind, channels=channels, at=at or timezone.now())
+    return record_decisions(decisions=[decision], source=source, by=by, reference=reference, note=note)[customer.pk]
 
 
 def record_opt_out(
@@ -69,17 +171,9 @@ def record_opt_out(
     note: str = "",
 ) -> Customer:
     """The customer asked to hear no more on these channels (all of them by default)."""
-
-    def apply(locked: Customer, moment: datetime) -> list[str]:
-        # The first opt-out stays the date of record; a repeated request only adds evidence.
-        fresh = [channel for channel in channels if locked.opt_out_at(channel) is None]
-        for channel in fresh:
-            setattr(locked, f"{channel}_opt_out_at", moment)
-        return [f"{channel}_opt_out_at" for channel in fresh]
-
     return _decide(
-        customer=customer, kind=ConsentRecord.Kind.OPT_OUT, channels=tuple(channels), source=source, by=by,
-        at=at, reference=reference, note=note, apply=apply,
+        customer=customer, kind=Kind.OPT_OUT, channels=tuple(channels), source=source, by=by,
+        at=at, reference=reference, note=note,
     )  # fmt: skip
 
 
@@ -94,15 +188,9 @@ def record_opt_in(
     note: str = "",
 ) -> Customer:
     """The customer asked to hear from the bank again on these channels."""
-
-    def apply(locked: Customer, moment: datetime) -> list[str]:
-        for channel in channels:
-            setattr(locked, f"{channel}_opt_out_at", None)
-        return [f"{channel}_opt_out_at" for channel in channels]
-
     return _decide(
-        customer=customer, kind=ConsentRecord.Kind.OPT_IN, channels=tuple(channels), source=source, by=by,
-        at=at, reference=reference, note=note, apply=apply,
+        customer=customer, kind=Kind.OPT_IN, channels=tuple(channels), source=source, by=by,
+        at=at, reference=reference, note=note,
     )  # fmt: skip
 
 
@@ -116,16 +204,9 @@ def record_do_not_contact(
     note: str = "",
 ) -> Customer:
     """Never contact this customer again on any channel (an explicit request, or a regulator's list)."""
-
-    def apply(locked: Customer, moment: datetime) -> list[str]:
-        if locked.do_not_contact_at is not None:
-            return []
-        locked.do_not_contact_at, locked.do_not_contact_source = moment, source
-        return ["do_not_contact_at", "do_not_contact_source"]
-
     return _decide(
-        customer=customer, kind=ConsentRecord.Kind.DO_NOT_CONTACT, channels=None, source=source, by=by,
-        at=at, reference=reference, note=note, apply=apply,
+        customer=customer, kind=Kind.DO_NOT_CONTACT, channels=None, source=source, by=by,
+        at=at, reference=reference, note=note,
     )  # fmt: skip
 
 
@@ -139,14 +220,9 @@ def record_consent(
     note: str = "",
 ) -> Customer:
     """The customer agreed to be followed up (on every channel they have not opted out of)."""
-
-    def apply(locked: Customer, moment: datetime) -> list[str]:
-        locked.consent_given_at, locked.consent_source = moment, source
-        return ["consent_given_at", "consent_source"]
-
     return _decide(
-        customer=customer, kind=ConsentRecord.Kind.CONSENT, channels=None, source=source, by=by,
-        at=at, reference=reference, note=note, apply=apply,
+        customer=customer, kind=Kind.CONSENT, channels=None, source=source, by=by,
+        at=at, reference=reference, note=note,
     )  # fmt: skip
 
 
@@ -159,11 +235,7 @@ def record_consent_withdrawn(
     reference: str = "",
     note: str = "",
 ) -> Customer:
-    def apply(locked: Customer, moment: datetime) -> list[str]:
-        locked.consent_given_at, locked.consent_source = None, ""
-        return ["consent_given_at", "consent_source"]
-
     return _decide(
-        customer=customer, kind=ConsentRecord.Kind.CONSENT_WITHDRAWN, channels=None, source=source, by=by,
-        at=at, reference=reference, note=note, apply=apply,
+        customer=customer, kind=Kind.CONSENT_WITHDRAWN, channels=None, source=source, by=by,
+        at=at, reference=reference, note=note,
     )  # fmt: skip

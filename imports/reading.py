@@ -14,13 +14,14 @@ import codecs
 import csv
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 BLOCK = 1 << 20
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -31,8 +32,7 @@ class ImportFileError(Exception):
     """The whole file is refused; the message is for the person who uploaded it."""
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):  # a tuple: a million of them are made in an import
     number: int
     cells: list  # aligned with the header; None for a missing cell
     width: int  # how many cells the file's row had
@@ -43,8 +43,16 @@ def check_size(size: int) -> None:
     if size > limit:
         raise ImportFileError(
             _("The file is %(size)s; the largest file accepted is %(limit)s.")
-            % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
+            % dict(zip(("size", "limit"), _sizes(size, limit), strict=True))
         )
+
+
+def _sizes(*sizes: int) -> list[str]:
+    """Sizes as people read them (100.0 MB), or in bytes when that would make a larger file read the same."""
+    readable = [filesizeformat(size) for size in sizes]
+    if len(set(readable)) == len(readable):
+        return readable
+    return [ngettext("%(size)d byte", "%(size)d bytes", size) % {"size": size} for size in sizes]
 
 
 def file_format(name: str) -> str:
@@ -138,13 +146,18 @@ class Table:
         raw = self._raw_rows()
         next(raw, None)
         for number, cells in enumerate(raw, start=2):
-            # Excel pads rows with trailing empty cells; CSV rows may end with empty separators.
-            while cells and (cells[-1] is None or cells[-1] == ""):
-                cells = cells[:-1]
-            if not cells:
+            # Excel pads rows with trailing empty cells; CSV rows may end with empty separators: the row's width
+            # is up to its last cell that is neither missing nor empty, and the missing ones are None.
+            filled = len(cells)
+            while filled and (cells[filled - 1] is None or cells[filled - 1] == ""):
+                filled -= 1
+            if not filled:
                 continue
-            padded = list(cells[:width]) + [None] * (width - len(cells))
-            yield Row(number=number, cells=padded, width=len(cells))
+            if filled == width == len(cells):
+                padded = cells if isinstance(cells, list) else list(cells)
+            else:
+                padded = list(cells[: min(filled, width)]) + [None] * (width - min(filled, width))
+            yield Row(number, padded, filled)
 
     def count_rows(self) -> int:
         """As many as rows() yields: a row counts when any cell is neither missing nor empty."""
@@ -152,6 +165,18 @@ class Table:
         next(raw, None)
         # Cells are str, None or (xlsx) datetime, so truthiness is exactly "neither None nor empty".
         return sum(1 for cells in raw if any(cells))
+
+    def estimate_rows(self) -> int:
+        """About as many as rows() yields, for a progress bar: a CSV file's line breaks (a quoted cell may hold
+        one, an empty line counts), read as bytes without parsing; an Excel sheet's rows, counted."""
+        if self.format != "csv":
+            return self.count_rows()
+        breaks, last = 0, b""
+        with self.path.open("rb") as file:
+            while block := file.read(BLOCK):
+                breaks += block.count(b"\n")
+                last = block[-1:]
+        return max(0, breaks + (last not in (b"\n", b"")) - 1)
 
     def preview(self, limit: int = 5) -> list[list[str]]:
         found = []

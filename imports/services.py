@@ -2,7 +2,7 @@
 
 Running an import:
 1. claim the job (queued → running with a conditional update; someone else's claim wins and we stop);
-2. count the rows, so progress can be shown;
+2. estimate the rows from the file's line breaks, so progress can be shown (the pass counts them exactly);
 3. read the file in chunks; each row is cleaned (accounts.customer_intake / imports.event_rows), checked
    against the rows before it (a bank reference twice), and the chunk's valid rows are written in one
    transaction — customers upserted by bank reference, events through surveys.services.receive_wallet_event
@@ -237,14 +237,14 @@ def _finish(job: ImportJob, **fields) -> None:
 
 def _run(job: ImportJob, now: datetime) -> None:
     table = Table(upload_path(job), job.file_format, job.encoding)
-    total = table.count_rows()
     passes = 2 if job.all_or_nothing and not job.dry_run else 1
-    ImportJob.objects.filter(pk=job.pk).update(total_rows=total * passes)
+    # For the progress bar until the first pass has counted the rows; exact once the import is done.
+    ImportJob.objects.filter(pk=job.pk).update(total_rows=table.estimate_rows() * passes)
     job.report_name = f"{Path(job.stored_name).stem}-errors.csv"
     report = ErrorReport(Path(settings.IMPORT_DIR) / job.report_name)
     try:
         check = _Pass(job, table, report, now)
-        _read(check, dry=job.dry_run or job.all_or_nothing, offset=0)
+        total = _read(check, dry=job.dry_run or job.all_or_nothing, offset=0)
         counts = check.counts
         if job.all_or_nothing and not job.dry_run:
             if report.rows_with_errors:
@@ -259,6 +259,7 @@ def _run(job: ImportJob, now: datetime) -> None:
     _finish(
         job,
         status=ImportJob.Status.DONE,
+        total_rows=total * passes,
         processed_rows=total * passes,
         created_count=counts.created,
         updated_count=counts.updated,
@@ -273,7 +274,8 @@ def _run(job: ImportJob, now: datetime) -> None:
         upload_path(job).unlink(missing_ok=True)
 
 
-def _read(state: _Pass, *, dry: bool, offset: int) -> None:
+def _read(state: _Pass, *, dry: bool, offset: int) -> int:
+    """One pass over the file in chunks; how many rows it read."""
     chunk: list[Row] = []
     done = 0
     for row in state.table.rows():
@@ -285,6 +287,7 @@ def _read(state: _Pass, *, dry: bool, offset: int) -> None:
             _progress(state, offset + done)
     if chunk:
         _write_chunk(state, chunk, dry=dry)
+    return done + len(chunk)
 
 
 def _progress(state: _Pass, processed: int) -> None:
@@ -316,6 +319,7 @@ def _write_chunk(state: _Pass, rows: list[Row], *, dry: bool) -> None:
 
 def _clean_chunk(state: _Pass, rows: list[Row]) -> list[tuple[int, dict]]:
     columns = state.columns
+    fields, indexes = tuple(columns), tuple(columns.values())
     header_of = {field_name: column for column, field_name in state.job.mapping.items()}
     width = len(state.table.headers)
     clean = clean_customer if state.job.kind == ImportJob.Kind.CUSTOMERS else clean_event
@@ -327,7 +331,8 @@ def _clean_chunk(state: _Pass, rows: list[Row]) -> list[tuple[int, dict]]:
                 % {"cells": row.width, "columns": width}
             )  # fmt: skip
             continue
-        values = {field_name: row.cells[index] for field_name, index in columns.items()}
+        cells = row.cells
+        values = dict(zip(fields, [cells[index] for index in indexes], strict=True))
         cleaned, errors = clean(values)
         _report(state, row.number, errors, header_of)
         if errors:

@@ -1,16 +1,18 @@
 """The import's fast paths give exactly what the slow ones gave: mobile numbers, dates, and the PostgreSQL writes."""
 
 import random
+import threading
+import time
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+import psycopg
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection
 
-from accounts import customer_intake
 from accounts.customer_intake import clean_customer, normalise_phone, upsert_customers
 from accounts.models import Customer
 
@@ -126,14 +128,46 @@ def test_an_address_is_accepted_exactly_when_django_accepts_it(address):
         assert ("email" in cleaned) is django_says and bool(errors) is not django_says
 
 
-@pytest.mark.django_db
-def test_a_reference_created_by_someone_else_meanwhile_is_a_django_integrity_error(monkeypatch):
-    # The API retries an upsert on IntegrityError: the other request created the customer, this one updates.
-    Customer.objects.create(bank_reference="C1", name="Created meanwhile")
-    if connection.vendor == "postgresql":
-        monkeypatch.setattr(customer_intake, "_stored_values", lambda references: {})
-    else:
+@pytest.fixture
+def created_meanwhile(monkeypatch):
+    """C1 is created by someone else after the upsert looked for it: on PostgreSQL another connection inserts it
+    and commits once the upsert's INSERT waits on it (then removes it); on SQLite the upsert is made blind to it."""
+    if connection.vendor != "postgresql":
+        Customer.objects.create(bank_reference="C1", name="Created meanwhile")
         monkeypatch.setattr(Customer.objects, "filter", lambda **kwargs: Customer.objects.none())
+        yield
+        return
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"] or None, port=settings["PORT"] or None, user=settings["USER"] or None,
+        password=settings["PASSWORD"] or None, dbname=settings["NAME"],
+    )  # fmt: skip
+    other.execute(
+        "INSERT INTO accounts_customer (bank_reference, name, phone, email, language, time_zone, preferred_channel,"
+        " preferred_time_of_day, device_os, device_os_version, app_version, wallet_product, segment, region,"
+        " consent_source, do_not_contact_source, created_at, updated_at)"
+        " VALUES ('C1', 'Created meanwhile', '', '', 'zh-hans', 'Asia/Shanghai', 'sms', 'any', 'other', '', '', '',"
+        " '', 'CN', '', '', now(), now())"
+    )
 
+    def commit_once_someone_waits() -> None:
+        for _ in range(1000):
+            if other.execute("SELECT 1 FROM pg_locks WHERE NOT granted").fetchone():
+                break
+            time.sleep(0.01)
+        other.commit()
+
+    committer = threading.Thread(target=commit_once_someone_waits)
+    committer.start()
+    yield
+    committer.join()
+    other.execute("DELETE FROM accounts_customer WHERE bank_reference = 'C1'")
+    other.commit()
+    other.close()
+
+
+@pytest.mark.django_db
+def test_a_reference_created_by_someone_else_meanwhile_is_a_django_integrity_error(created_meanwhile):
+    # The API retries an upsert on IntegrityError: the other request created the customer, this one updates.
     with pytest.raises(IntegrityError):
         upsert_customers([{"bank_reference": "C1", "name": "王芳"}], now=NOW)

@@ -59,6 +59,8 @@ def write() -> None:
         encoding="utf-8",
     )
 
+    write_seed()
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(["客户号", "姓名", "手机号", "开通日期", "退订", "备注"])
@@ -67,6 +69,55 @@ def write() -> None:
     sheet.append([])
     sheet.append(["C6003", "Bad Phone", "12", None, None, None])
     workbook.save(HERE / "customers.xlsx")
+
+
+SEED_HEADER = ("客户号,姓名,手机号,邮箱,语言,时区,首选渠道,偏好时段,操作系统,系统版本,App版本,客户分群,开通日期,地区,"
+               "短信退订,请勿联系,地址,备注")  # fmt: skip
+SEED_BAD = {7: (2, "12345"), 19: (3, "not-an-address"), 31: (12, "2024-13-45")}  # seed row → (column, bad value)
+
+
+def write_seed() -> None:
+    """customers-seed.csv: 40 rows as a core-banking export writes them, three of them bad (SEED_BAD), plus two
+    columns the import does not map (address and notes, long Chinese text). tests/imports/test_large_files.py
+    repeats it, with fresh references, into a file of 50 MB."""
+    import random
+
+    rng = random.Random(2026)
+    surnames, given = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗", "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞"
+    zones = (("Asia/Shanghai", "CN", "中文"), ("Asia/Hong_Kong", "HK", "zh"), ("Asia/Singapore", "SG", "en"),
+             ("America/New_York", "US", "English"))  # fmt: skip
+    lines = [SEED_HEADER]
+    for number in range(40):
+        digits = f"{rng.choice(('138', '139', '150', '186', '131', '177'))}{rng.randrange(10**8):08d}"
+        phone = rng.choice((digits, "+86" + digits, f"+86 {digits[:3]} {digits[3:7]} {digits[7:]}",
+                            f"{digits[:3]}-{digits[3:7]}-{digits[7:]}", "0086" + digits, "010-6552 1234"))  # fmt: skip
+        zone, region, language = rng.choice(zones)
+        day = rng.choice(("2024-03-01", "2024/3/15", "2023年11月2日", "20250105"))
+        cells = [
+            f"S{number:03d}",
+            rng.choice(surnames) + rng.choice(given) + rng.choice(given),
+            phone,
+            f"user{number}@example.cn" if number % 5 else "",
+            language,
+            zone,
+            rng.choice(("短信", "sms", "电话", "email", "")),
+            rng.choice(("上午", "下午", "晚上", "any", "")),
+            rng.choice(("Android", "iOS", "鸿蒙", "iphone")),
+            rng.choice(("14", "17.5", "4.2")),
+            rng.choice(("8.1.2", "8.2.0")),
+            rng.choice(("大众", "贵宾", "mass", "")),
+            day,
+            region,
+            "是" if number % 8 == 3 else "",
+            "2026-02-01" if number == 11 else "",
+            "北京市朝阳区建国门外大街" + str(rng.randrange(1, 300)) + "号院" + rng.choice("一二三四五") + "号楼",
+            "客户于柜台办理钱包开通业务，已核实身份证件并签署电子协议；客户经理备注：偏好工作日联系" * 2,
+        ]
+        if number in SEED_BAD:
+            column, value = SEED_BAD[number]
+            cells[column] = value
+        lines.append(",".join(cells))
+    (HERE / "customers-seed.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
