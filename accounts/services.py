@@ -18,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Channel, ConsentRecord, Customer, EvidenceSource, User
+from audit import services as audit
+from audit.models import AuditEntry
 
 ALL_CHANNELS = tuple(Channel.values)
 Kind = ConsentRecord.Kind
@@ -113,6 +115,7 @@ def record_decisions(
         ),
         batch_size=1000,
     )
+    _audit(decisions, customers, source=source, by=by, reference=reference)
     changed: dict[int, set[str]] = {}
     for decision in decisions:
         customer = customers[decision.customer_id]
@@ -123,6 +126,32 @@ def record_decisions(
             changed.setdefault(customer.pk, set()).update(fields)
     _update_summaries({pk: customers[pk] for pk in changed}, changed, now)
     return customers
+
+
+def _audit(
+    decisions: Sequence[Decision],
+    customers: dict[int, Customer],
+    *,
+    source: EvidenceSource | str,
+    by: User | None,
+    reference: str,
+) -> None:
+    """One audit entry per customer with their decisions, in the decisions' transaction (one INSERT)."""
+    by_customer: dict[int, list[dict]] = {}
+    for decision in decisions:
+        by_customer.setdefault(decision.customer_id, []).append(
+            {"kind": decision.kind, "channels": list(decision.channels or ())}
+        )
+    audit.record_many(
+        action=AuditEntry.Action.CONSENT_CHANGED,
+        targets=[customers[pk] for pk in by_customer],
+        actor=by,
+        details=lambda customer: {
+            "decisions": by_customer[customer.pk],
+            "source": str(source),
+            "reference": reference[:200],
+        },
+    )
 
 
 def _update_summaries(customers: dict[int, Customer], changed: dict[int, set[str]], now: datetime) -> None:

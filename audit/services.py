@@ -128,7 +128,7 @@ def record_many(
     ]
     if not entries:
         return 0
-    AuditEntry.objects.bulk_create(entries)
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
     audit_log.info(
         "%s x%s actor=%s ip=%s",
         action,
