@@ -78,6 +78,30 @@ class WalletEventSerializer(serializers.Serializer):
         }
 
 
+MAX_EVENTS_PER_BATCH = 500
+
+
+class WalletEventBatchSerializer(serializers.Serializer):
+    events = WalletEventSerializer(
+        many=True,
+        allow_empty=False,
+        max_length=MAX_EVENTS_PER_BATCH,
+        help_text=_("Up to 500 events; any bad one refuses the whole batch, with its errors at its position."),
+    )
+
+
+class WalletEventBatchResultSerializer(serializers.Serializer):
+    bank_reference = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=[("created", "created"), ("already_received", "already received")],
+        help_text=_("created: stored now; already_received: stored before (or earlier in this batch), unchanged."),
+    )
+
+
+class WalletEventBatchResultsSerializer(serializers.Serializer):
+    results = WalletEventBatchResultSerializer(many=True, help_text=_("One per event, in the batch's order."))
+
+
 class CustomerSerializer(serializers.Serializer):
     """A customer as the bank sends it; the values are checked by accounts.customer_intake like a file row.
 

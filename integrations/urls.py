@@ -36,6 +36,7 @@ register_converter(IdConverter, "row_id")
 app_name = "integrations"
 v1 = [
     path("wallet-events/", views.WalletEventView.as_view(), name="wallet-events"),
+    path("wallet-events/batch/", views.WalletEventBatchView.as_view(), name="wallet-event-batch"),
     path("customers/<bank_reference:bank_reference>/", views.CustomerView.as_view(), name="customer"),
     path("customers/<bank_reference:bank_reference>/opt-outs/", views.OptOutView.as_view(), name="opt-outs"),
     path(

@@ -33,6 +33,8 @@ from integrations.serializers import (
     FollowUpStatusSerializer,
     OptOutSerializer,
     OptOutStateSerializer,
+    WalletEventBatchResultsSerializer,
+    WalletEventBatchSerializer,
     WalletEventSerializer,
 )
 from surveys import services as survey_services
@@ -68,6 +70,16 @@ EVENT_EXAMPLE = OpenApiExample(
         "occurred_at": "2026-03-02T20:00:00+08:00",
         "access_channel": "app",
         "details": {"amount": "120.00", "currency": "CNY"},
+    },
+)
+BATCH_EXAMPLE = OpenApiExample(
+    "Two events",
+    request_only=True,
+    value={
+        "events": [
+            EVENT_EXAMPLE.value,
+            {**EVENT_EXAMPLE.value, "bank_reference": "EV-20260302-0002", "kind": "transaction_delayed"},
+        ]
     },
 )
 CUSTOMER_EXAMPLE = OpenApiExample(
@@ -161,6 +173,48 @@ class WalletEventView(LoggedApiView):
             body = WalletEventSerializer(event, context={"customer_reference": data["customer_reference"]}).data
             return Response(body, status=status.HTTP_201_CREATED)
         return Response(WalletEventSerializer(event).data, status=status.HTTP_200_OK)
+
+
+class WalletEventBatchView(LoggedApiView):
+    """Bulk senders post up to 500 events at once: one request, one transaction, one INSERT."""
+
+    required_scope = Scope.EVENTS_WRITE
+
+    @extend_schema(
+        request=WalletEventBatchSerializer,
+        responses={
+            201: WalletEventBatchResultsSerializer,
+            200: OpenApiResponse(WalletEventBatchResultsSerializer, description=_("Every event was received before.")),
+            **_errors(400, 401, 403, 429),
+        },
+        examples=[BATCH_EXAMPLE],
+        summary="Post a batch of wallet events",
+    )
+    def post(self, request):
+        serializer = WalletEventBatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        events = [
+            survey_services.IncomingEvent(
+                customer_reference=item["customer_reference"],
+                bank_reference=item["bank_reference"],
+                kind=item["kind"],
+                occurred_at=item["occurred_at"],
+                access_channel=item["access_channel"],
+                details=item["details"],
+            )
+            for item in serializer.validated_data["events"]
+        ]
+        try:
+            created = survey_services.receive_wallet_events(events=events)
+        except survey_services.UnknownCustomers as error:
+            # Keyed by the event's position, as DRF gives the other errors of a batch.
+            errors = {str(place): {"customer_reference": [str(error)]} for place in error.positions}
+            raise ValidationError({"events": errors}) from error
+        results = [
+            {"bank_reference": event.bank_reference, "status": "created" if new else "already_received"}
+            for event, new in zip(events, created, strict=True)
+        ]
+        return Response({"results": results}, status=status.HTTP_201_CREATED if any(created) else status.HTTP_200_OK)
 
 
 class CustomerView(LoggedApiView):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -291,6 +292,81 @@ def receive_wallet_event(
     return event, True
 
 
+@dataclasses.dataclass(frozen=True)
+class IncomingEvent:
+    """One event of a batch from the bank's systems (receive_wallet_events)."""
+
+    customer_reference: str
+    bank_reference: str
+    kind: str
+    occurred_at: datetime
+    access_channel: str = ""
+    details: dict | None = None
+
+
+class UnknownCustomers(ValueError):
+    """Some events of a batch name customers nobody has; ``positions`` are their places in the batch."""
+
+    def __init__(self, positions: list[int]):
+        super().__init__(_("No customer has this bank reference."))
+        self.positions = positions
+
+
+def receive_wallet_events(*, events: Sequence[IncomingEvent]) -> list[bool]:
+    """Record a batch of events from the bank's systems; for each, whether it is new (in the batch's order).
+
+    All or nothing: UnknownCustomers (their positions) when any event names an unknown customer, and nothing
+    is stored. An event reference already stored (or repeated within the batch) is not stored again. In one
+    transaction: one SELECT finds the customers, one INSERT … ON CONFLICT DO NOTHING RETURNING stores the new
+    events and says which they were; the planning of them all is asked for once, after commit.
+    """
+    from surveys import tasks
+
+    if not events:
+        return []
+    for event in events:
+        if event.kind not in WalletEvent.Kind.values:
+            raise ValueError(_("Unknown wallet event “%(kind)s”.") % {"kind": event.kind})
+        if timezone.is_naive(event.occurred_at):
+            raise ValueError("occurred_at must be a timezone-aware datetime")
+    references = {event.customer_reference for event in events}
+    received_at = timezone.now()
+    with transaction.atomic():
+        customer_ids = dict(Customer.objects.filter(bank_reference__in=references).values_list("bank_reference", "pk"))
+        unknown = [place for place, event in enumerate(events) if event.customer_reference not in customer_ids]
+        if unknown:
+            raise UnknownCustomers(unknown)
+        rows = [
+            [
+                *_event_params(
+                    WalletEvent(
+                        bank_reference=event.bank_reference,
+                        kind=event.kind,
+                        occurred_at=event.occurred_at,
+                        received_at=received_at,
+                        access_channel=event.access_channel,
+                        details=event.details or {},
+                    )
+                ),
+                customer_ids[event.customer_reference],
+            ]
+            for event in events
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(_events_insert(connection.vendor, len(rows)), [value for row in rows for value in row])
+            created = {reference for (reference,) in cursor.fetchall()}
+        if created:
+            transaction.on_commit(tasks.request_event_planning, robust=True)
+    # The first of an event reference repeated within the batch is the one stored.
+    first_place = {}
+    for place, event in enumerate(events):
+        first_place.setdefault(event.bank_reference, place)
+    return [
+        event.bank_reference in created and first_place[event.bank_reference] == place
+        for place, event in enumerate(events)
+    ]
+
+
 _EVENT_COLUMNS = ("bank_reference", "kind", "occurred_at", "received_at", "access_channel", "details")
 
 
@@ -318,4 +394,20 @@ def _event_insert(vendor: str = "") -> str:
         f"WHERE {quote(Customer._meta.get_field('bank_reference').column)} = %s "
         f"ON CONFLICT ({quote(field('bank_reference').column)}) DO NOTHING "
         f"RETURNING {quote(WalletEvent._meta.pk.column)}, {quote(field('customer').column)}"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _events_insert(vendor: str, count: int) -> str:
+    """A multi-row INSERT of ``count`` events with their customer ids, doing nothing on a known reference and
+    returning the references it stored; built once per database vendor and batch size."""
+    quote = connection.ops.quote_name
+    field = WalletEvent._meta.get_field
+    columns = ", ".join(quote(field(name).column) for name in (*_EVENT_COLUMNS, "customer"))
+    row = "(" + ", ".join(["%s"] * (len(_EVENT_COLUMNS) + 1)) + ")"
+    return (
+        f"INSERT INTO {quote(WalletEvent._meta.db_table)} ({columns}) "  # noqa: S608 - names from the models
+        f"VALUES {', '.join([row] * count)} "
+        f"ON CONFLICT ({quote(field('bank_reference').column)}) DO NOTHING "
+        f"RETURNING {quote(field('bank_reference').column)}"
     )

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 ENDPOINTS = {
     ("/api/v1/wallet-events/", "post"),
+    ("/api/v1/wallet-events/batch/", "post"),
     ("/api/v1/customers/{bank_reference}/", "put"),
     ("/api/v1/customers/{bank_reference}/opt-outs/", "post"),
     ("/api/v1/customers/{bank_reference}/contact-history/", "get"),

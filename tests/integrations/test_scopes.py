@@ -11,6 +11,7 @@ pytestmark = pytest.mark.django_db
 
 ENDPOINTS = [
     (Scope.EVENTS_WRITE, "post", "/api/v1/wallet-events/"),
+    (Scope.EVENTS_WRITE, "post", "/api/v1/wallet-events/batch/"),
     (Scope.CUSTOMERS_WRITE, "put", "/api/v1/customers/{ref}/"),
     (Scope.OPTOUTS_WRITE, "post", "/api/v1/customers/{ref}/opt-outs/"),
     (Scope.FOLLOWUPS_READ, "get", "/api/v1/follow-ups/{follow_up}/"),
