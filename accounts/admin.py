@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from accounts import lockout, second_factor
 from accounts.models import ConsentRecord, Customer, User, WalletEvent
 from audit.admin import RecordsAccessChanges, RecordsDetailViews
 
@@ -12,6 +14,37 @@ class UserAdmin(RecordsAccessChanges, DjangoUserAdmin):
     fieldsets = (*DjangoUserAdmin.fieldsets, (_("Preferences"), {"fields": ("language",)}))
     list_display = ("username", "email", "first_name", "last_name", "is_active", "is_staff", "last_login")
     list_filter = ("groups", "is_active", "is_staff", "language")
+    actions = ["reset_second_factor", "unlock_sign_in"]
+
+    @admin.action(
+        description=_("Reset second factor (they set it up again at their next sign-in)"), permissions=["change"]
+    )
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            second_factor.reset_second_factor(user=user)
+        count = len(queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "Second factor reset for %(count)d user; they set it up again at their next sign-in.",
+                "Second factor reset for %(count)d users; they set it up again at their next sign-in.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Unlock sign-in (forget failed attempts)"), permissions=["change"])
+    def unlock_sign_in(self, request, queryset):
+        for user in queryset:
+            lockout.unlock_sign_in(user=user)
+        count = len(queryset)
+        self.message_user(
+            request,
+            ngettext("Sign-in unlocked for %(count)d user.", "Sign-in unlocked for %(count)d users.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 class WalletEventInline(admin.TabularInline):

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 E164_VALIDATOR = RegexValidator(
@@ -38,6 +39,8 @@ class User(AbstractUser):
     """A member of the bank's staff. Customers never log in."""
 
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.CHINESE)
+    # Raised by "sign out everywhere": every session signed in before no longer matches the user.
+    session_epoch = models.PositiveIntegerField(_("session generation"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("staff user")
@@ -49,6 +52,17 @@ class User(AbstractUser):
         if any("\u4e00" <= char <= "\u9fff" for char in first + last):
             return f"{last}{first}"
         return super().get_full_name()
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django keeps this hash in each session and ends the session when it changes (as it does
+        when the password changes). Mixing in the epoch lets "sign out everywhere" change it too;
+        epoch 0 keeps Django's own hash, so sessions from before this existed stay valid."""
+        password_hash = super()._get_session_auth_hash(secret=secret)
+        if not self.session_epoch:
+            return password_hash
+        return salted_hmac(
+            "accounts.User.session_epoch", f"{password_hash}:{self.session_epoch}", secret=secret, algorithm="sha256"
+        ).hexdigest()
 
     def has_role(self, role: Role | str) -> bool:
         if not self.is_active:

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
+from accounts.models import User
 from tests import factories
 
 PHONE = {"width": 375, "height": 740}
@@ -15,11 +16,16 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "artifacts" / "screenshots"
 
 
 def sign_in(page: Page, live_server, username: str, *, english: bool = False) -> None:
-    """Sign in through the login page (the browser asks for Chinese first); optionally switch to English."""
+    """Sign in through the login page and the code page (the browser asks for Chinese first), typing the
+    code the user's authenticator app would show; optionally switch to English."""
+    device = factories.authenticator_of(User.objects.get(username=username))
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(factories.PASSWORD)
     page.get_by_role("button", name="登录").click()
+    code = page.locator("#id_code")
+    code.fill(factories.current_code(device))
+    code.press("Enter")
     if english:
         page.get_by_label("语言").select_option("en")
         expect(page.locator("html")).to_have_attribute("lang", "en")

@@ -1,6 +1,8 @@
 import os
 
 import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from tests import factories
 from tests.browser import page  # noqa: F401  (every browser test fails on a Content-Security-Policy violation)
@@ -33,6 +35,26 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+_django_force_login = Client.force_login
+
+
+def force_login_with_second_factor(self, user, backend=None):
+    """Tests sign in with `client.force_login(user)`, which skips the password; in this app a staff
+    session is complete only after the second factor too. So here it also passes that step as the code
+    page does (two_factor_verify → django_otp.login): with the user's own confirmed authenticator device,
+    whose id goes into the session. The sign-in pages themselves are tested in tests/accounts/."""
+    _django_force_login(self, user, backend)
+    device = factories.authenticator_of(user)
+    session = self.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    monkeypatch.setattr(Client, "force_login", force_login_with_second_factor)
 
 
 # Personas: Alice works the phones, Maggie runs campaigns, Adam administers the system.

@@ -3,6 +3,8 @@ from datetime import timedelta
 import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from django_otp.oath import TOTP, hotp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Customer, User, WalletEvent
 from surveys.models import Campaign, Case, Choice, ContactAttempt, FollowUp, Question, Response, Survey
@@ -26,6 +28,23 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(Group.objects.get(name=role))
         if create:
             self.save()
+
+
+def authenticator_of(user: User) -> TOTPDevice:
+    """The user's confirmed authenticator app (TOTP device), made the first time it is asked for."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
+
+
+def current_code(device: TOTPDevice) -> str:
+    """What the person's authenticator app shows now, computed from the device's key as the app does.
+
+    A code is accepted once: when this time step's code was already used (two sign-ins in one 30 s step),
+    the next step's code is given, which the device's tolerance of one step still accepts.
+    """
+    device.refresh_from_db()
+    now = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).t()
+    return f"{hotp(device.bin_key, max(now, device.last_t + 1), digits=device.digits):0{device.digits}d}"
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):

@@ -9,6 +9,7 @@ settings pass `manage.py check --deploy`. Each variable is read through a typed 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -55,6 +56,11 @@ INSTALLED_APPS = [
     "ops",
     "audit",
     "privacy",
+    # Staff sign-in (see "Staff sign-in" below): the second factor and the lock-out.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -68,7 +74,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff sign-in: who passed the second factor, idle sessions ended, the second factor required.
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.IdleSessionMiddleware",
+    "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lock-out into the sign-in page saying so.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "wallet_followup.urls"
@@ -122,7 +134,7 @@ else:
         }
     }
 
-# --- Authentication -------------------------------------------------------------------------
+# --- Staff sign-in: password, second factor, lock-out, sessions (accounts/) -----------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -133,7 +145,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked account before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lock-out (django-axes). Failures are counted per username in the database, so every web machine
+# sees the same count; the client address plays no part, because behind the proxy every request
+# comes from the proxy's address. Wrong second-factor codes count too (accounts/lockout.py).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+# A locked account stays locked for the cool-off after the failure that locked it; tries while
+# locked do not push the end further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+# axes.W006 asks for the client address among the lock-out keys; behind the proxy that address is the
+# proxy's, so it would lock every member of staff at once. The username is the key.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Second factor (django-otp): a TOTP app, or one of ten single-use recovery codes.
+OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Wallet follow-up")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Sessions end when the browser closes, after SESSION_IDLE_SECONDS without a page the person asked
+# for, and SESSION_COOKIE_AGE after signing in whatever happens (accounts/middleware.py).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=300)
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Internationalisation -------------------------------------------------------------------
