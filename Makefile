@@ -28,6 +28,7 @@ run: $(STAMP)
 	@echo
 	@echo "  Wallet follow-up is starting at http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (password demo-password-2026): agent, agent2, manager, admin"
+	@echo "  Then a code: authenticator key DEMODEMODEMODEMODEMODEMODEMODEMO, or DEBUG=1 $(BIN)/python manage.py demo_code"
 	@echo "  Health: http://$(HOST):$(PORT)/health/    Stop with Ctrl-C."
 	@echo
 	PATH="$(abspath $(BIN)):$$PATH" DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev

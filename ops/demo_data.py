@@ -38,6 +38,7 @@ from accounts.models import (
     User,
     WalletEvent,
 )
+from ops.demo_second_factor import give_demo_authenticators
 from surveys import case_rules
 from surveys.calendars import calendar_for
 from surveys.models import (
@@ -128,6 +129,7 @@ def _ensure_staff(counts: dict[str, int]) -> dict[str, User]:
         user.groups.add(groups[spec.role])
         users[spec.username] = user
         counts["staff_users"] += 1
+    counts["demo_authenticators"] += give_demo_authenticators(users.values(), demo_password=DEMO_PASSWORD)
     return users
 
 
@@ -1546,6 +1548,7 @@ def _save_cases(
 
 COUNT_KEYS = (
     "staff_users",
+    "demo_authenticators",
     "customers",
     "wallet_events",
     "surveys",

@@ -59,8 +59,12 @@ def test_a_staff_member_without_a_role_is_told_to_ask_an_administrator(client):
     assert "no role yet" in response.content.decode()
 
 
-def test_login_with_the_right_password_goes_to_the_role_page(client, agent):
+def test_login_with_the_right_password_and_code_goes_to_the_role_page(client, agent):
+    device = factories.authenticator_of(agent)
     response = client.post(reverse("login"), {"username": "alice", "password": factories.PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("two-factor-verify"))
+
+    response = client.post(response.redirect_chain[-1][0], {"code": factories.current_code(device)}, follow=True)
     assert response.redirect_chain[-1][0] == AGENT_QUEUE
 
 

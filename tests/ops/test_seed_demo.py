@@ -1,5 +1,7 @@
 """`manage.py seed_demo`: a repeatable demo that never disturbs real data."""
 
+import hmac
+from base64 import b32decode
 from datetime import datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -10,12 +12,16 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Customer, User, WalletEvent
+from accounts.queries import landing_url_name
 from analytics.models import ResponseRollup
 from ops import demo_data
 from ops.demo_data import DEMO_PASSWORD, DEMO_STAFF, build_demo_customers, seed_demo
+from ops.demo_second_factor import DEMO_TOTP_KEY, demo_code
 from surveys.models import Campaign, Case, ContactAttempt, FollowUp, Question, Response, Survey
 from surveys.queries import agent_queue
 from surveys.skip_logic import AnswerValue, visible_codes
@@ -99,14 +105,57 @@ def test_it_never_gives_a_follow_up_to_an_opted_out_or_do_not_contact_customer()
 
 
 @pytest.mark.parametrize("staff", DEMO_STAFF, ids=lambda staff: staff.username)
-def test_it_gives_each_role_a_user_who_can_log_in(client, staff):
+@override_settings(DEBUG=True)
+def test_it_gives_each_role_a_user_who_can_sign_in_with_the_published_password_and_demo_code(client, staff):
     seed_demo(customers=SMALL)
 
     user = User.objects.get(username=staff.username)
     assert list(user.groups.values_list("name", flat=True)) == [staff.role]
     assert user.is_staff == (staff.role == "admin")
     assert not user.is_superuser
-    assert client.login(username=staff.username, password=DEMO_PASSWORD)
+    client.post(reverse("login"), {"username": staff.username, "password": DEMO_PASSWORD})
+    code, _ = demo_code()
+    response = client.post(reverse("two-factor-verify"), {"code": code}, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse(landing_url_name(user))
+
+
+def test_without_debug_the_demo_users_get_no_known_second_factor_key():
+    seed_demo(customers=SMALL)
+
+    assert not TOTPDevice.objects.exists()
+
+
+@override_settings(DEBUG=True)
+def test_the_demo_key_goes_only_to_demo_users_who_still_have_the_demo_password():
+    own = User.objects.create_user(username="manager", password="the-managers-own-password")
+
+    seed_demo(customers=SMALL)
+
+    assert not TOTPDevice.objects.filter(user=own).exists()
+    assert TOTPDevice.objects.filter(user__username="agent", confirmed=True).count() == 1
+
+
+@override_settings(DEBUG=True)
+def test_demo_code_prints_the_code_an_authenticator_app_shows_for_the_published_key():
+    out = StringIO()
+    call_command("demo_code", stdout=out)
+    assert out.getvalue().split()[0] == demo_code()[0]
+    for moment in (59, 1111111109, 2000000000):
+        assert demo_code(at=moment)[0] == rfc6238_code(DEMO_TOTP_KEY, moment)
+
+
+def rfc6238_code(key_base32: str, moment: int) -> str:
+    """RFC 6238 (TOTP, SHA-1, 30 s, 6 digits) written out, as `oathtool --totp -b KEY` computes it."""
+    counter = (moment // 30).to_bytes(8, "big")
+    digest = hmac.new(b32decode(key_base32), counter, "sha1").digest()
+    offset = digest[-1] & 0x0F
+    return f"{(int.from_bytes(digest[offset : offset + 4], 'big') & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def test_demo_code_refuses_to_run_without_debug():
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("demo_code", stdout=StringIO())
 
 
 def test_it_answers_every_required_question_in_each_submitted_response():

@@ -11,9 +11,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ops.demo_data import DEMO_PASSWORD, DEMO_STAFF, DemoDataError, seed_demo
 from ops.demo_links import demo_survey_links
+from ops.demo_second_factor import DEMO_TOTP_KEY
 
 LABELS = {
     "staff_users": "staff users",
+    "demo_authenticators": "demo authenticator keys",
     "customers": "customers",
     "wallet_events": "wallet events",
     "surveys": "surveys",
@@ -70,6 +72,10 @@ class Command(BaseCommand):
         for staff in DEMO_STAFF:
             self.stdout.write(f"  {staff.username:<8}  {staff.role:<8} → {staff.lands_on}")
         self.stdout.write("A user that already existed under one of these names was left as it was, password included.")
+        self.stdout.write(
+            f"Second factor: add the key {DEMO_TOTP_KEY} (time-based) to an authenticator app, or run "
+            f"`oathtool --totp -b {DEMO_TOTP_KEY}` or `manage.py demo_code`, and type the 6-digit code."
+        )
         links = demo_survey_links()
         if links:
             self.stdout.write("Answer a survey as a customer would (no login; each link works for one response):")
