@@ -6,8 +6,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -118,6 +120,18 @@ def security(request):
         "max_hours": f"{settings.SESSION_COOKIE_AGE / 3600:g}",
     }
     return render(request, "accounts/security.html", context)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's own (old password, new one twice, AUTH_PASSWORD_VALIDATORS); this session stays, the
+    person's other sessions end because the password hash they carry has changed."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("security")
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Your password is changed; your other sessions have ended."))
+        return super().form_valid(form)
 
 
 @require_POST

@@ -18,5 +18,6 @@ urlpatterns = [
     # Only after the second factor.
     path("accounts/security/", security_views.security, name="security"),
     path("accounts/security/recovery-codes/", security_views.recovery_codes, name="recovery-codes"),
+    path("accounts/security/password/", security_views.PasswordChangeView.as_view(), name="password-change"),
     path("accounts/security/sign-out-everywhere/", security_views.sign_out_everywhere, name="sign-out-everywhere"),
 ]
