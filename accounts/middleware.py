@@ -58,6 +58,7 @@ class IdleSessionMiddleware:
         if request.user.is_authenticated:
             now = time.time()
             session = request.session
+            # Set at sign-in (sessions.start_session_clock); a session from before that existed starts now.
             signed_in_at = session.setdefault(sessions.SIGNED_IN_AT, now)
             last_seen_at = session.get(sessions.LAST_SEEN_AT, signed_in_at)
             expiry = sessions.session_expiry(

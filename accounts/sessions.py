@@ -8,6 +8,7 @@ mixed into the hash every session keeps (accounts.models.User._get_session_auth_
 from __future__ import annotations
 
 import enum
+import time
 
 from django.db.models import F
 
@@ -31,6 +32,12 @@ def session_expiry(*, now: float, signed_in_at: float, last_seen_at: float, idle
     if now - last_seen_at >= idle_seconds:
         return Expiry.IDLE
     return None
+
+
+def start_session_clock(sender, request, user, **kwargs) -> None:
+    """On sign-in (the user_logged_in signal): the session's clock starts now."""
+    if hasattr(request, "session"):
+        request.session[SIGNED_IN_AT] = request.session[LAST_SEEN_AT] = time.time()
 
 
 def sign_out_everywhere(*, user: User) -> None:
