@@ -75,7 +75,7 @@ def test_locking_alice_leaves_bob_free_to_sign_in(agent, bob):
     assert give_password(client, "bob").status_code == 302
 
 
-def test_an_administrator_unlocks_alice_at_once(agent, administrator, role_groups):
+def test_an_administrator_unlocks_alice_at_once(agent, administrator):
     fail_passwords(english(), "alice", 5)
     admin = Client()
     admin.force_login(administrator)
@@ -90,7 +90,7 @@ def test_an_administrator_unlocks_alice_at_once(agent, administrator, role_group
     assert give_password(english(), "alice").status_code == 302
 
 
-def test_the_administrator_sees_the_lock_in_the_admin_and_can_delete_it(agent, administrator, role_groups):
+def test_the_administrator_sees_the_lock_in_the_admin_and_can_delete_it(agent, administrator):
     from axes.models import AccessAttempt
 
     fail_passwords(english(), "alice", 5)

@@ -189,7 +189,7 @@ def test_making_new_recovery_codes_stops_the_old_ones(agent, client):
     assert set(StaticToken.objects.filter(device__user=agent).values_list("token", flat=True)) == set(new)
 
 
-def test_an_administrators_reset_makes_alice_set_up_a_new_app_at_her_next_sign_in(agent, administrator, role_groups):
+def test_an_administrators_reset_makes_alice_set_up_a_new_app_at_her_next_sign_in(agent, administrator):
     factories.authenticator_of(agent)
     alices_browser = Client()
     alices_browser.force_login(agent)
