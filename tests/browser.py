@@ -1,5 +1,6 @@
 """What the browser tests (headless Chromium through Playwright, with live_server) share."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,8 @@ def sign_in(page: Page, live_server, username: str, *, english: bool = False) ->
     code = page.locator("#id_code")
     code.fill(factories.current_code(device))
     code.press("Enter")
+    # The code page has a language switcher too: wait until the browser has left it.
+    expect(page).not_to_have_url(re.compile(r"/accounts/two-factor/"))
     if english:
         page.get_by_label("语言").select_option("en")
         expect(page.locator("html")).to_have_attribute("lang", "en")
