@@ -17,6 +17,15 @@ from django.utils.translation import ngettext
 
 from accounts.forms import LoginForm
 from accounts.models import User
+from wallet_followup.ratelimit import client_ip
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address kept on lock-out records (AXES_CLIENT_IP_CALLABLE): read behind TRUSTED_PROXY_COUNT
+    proxies as the rate limits read it, so the admin sees who tried, not the proxy. Only shown, never a
+    lock-out key (that is the username)."""
+    address = client_ip(request)
+    return None if address == "unknown" else address
 
 
 def lockout_message() -> str:

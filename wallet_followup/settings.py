@@ -162,6 +162,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 # locked do not push the end further away.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"  # recorded only; behind TRUSTED_PROXY_COUNT proxies
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 AXES_VERBOSE = False  # no banner on every manage.py command; failures are still logged (WARNING)
 # axes.W006 asks for the client address among the lock-out keys; behind the proxy that address is the

@@ -132,3 +132,14 @@ def test_a_full_sign_in_forgets_earlier_failures(agent):
     response = fail_passwords(client, "alice", 1)
 
     assert response.status_code == 200, "one more failure is the first of a new count"
+
+
+def test_the_lock_record_shows_the_address_the_trusted_proxy_saw_not_the_proxys(agent, settings):
+    from axes.models import AccessAttempt
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    client = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.7")
+
+    fail_passwords(client, "alice", 1)
+
+    assert AccessAttempt.objects.get(username="alice").ip_address == "203.0.113.7"
