@@ -29,6 +29,7 @@ def sign_in(page: Page, live_server, username: str, *, english: bool = False) ->
     code.press("Enter")
     # The code page has a language switcher too: wait until the browser has left it.
     expect(page).not_to_have_url(re.compile(r"/accounts/two-factor/"))
+    page.wait_for_load_state()  # and the landing page's scripts run (the language switcher submits on change)
     if english:
         page.get_by_label("语言").select_option("en")
         expect(page.locator("html")).to_have_attribute("lang", "en")
