@@ -17,15 +17,14 @@ from django.utils.translation import ngettext
 
 from accounts.forms import LoginForm
 from accounts.models import User
-from wallet_followup.ratelimit import client_ip
+from audit.context import client_ip as request_client_ip
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The address kept on lock-out records (AXES_CLIENT_IP_CALLABLE): read behind TRUSTED_PROXY_COUNT
-    proxies as the rate limits read it, so the admin sees who tried, not the proxy. Only shown, never a
-    lock-out key (that is the username)."""
-    address = client_ip(request)
-    return None if address == "unknown" else address
+    """The address kept on lock-out records (AXES_CLIENT_IP_CALLABLE), read as the audit log reads it
+    (behind TRUSTED_PROXY_COUNT proxies, a valid IP or none), so the admin sees who tried, not the proxy.
+    Only shown, never a lock-out key: that is the username."""
+    return request_client_ip(request.META, trusted_proxies=settings.TRUSTED_PROXY_COUNT)
 
 
 def lockout_message() -> str:
