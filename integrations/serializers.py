@@ -79,6 +79,8 @@ class WalletEventSerializer(serializers.Serializer):
 
 
 MAX_EVENTS_PER_BATCH = 500
+# What became of each event of a batch (named in the schema as BatchResultStatusEnum).
+BATCH_RESULTS = [("created", "created"), ("already_received", "already received")]
 
 
 class WalletEventBatchSerializer(serializers.Serializer):
@@ -93,7 +95,7 @@ class WalletEventBatchSerializer(serializers.Serializer):
 class WalletEventBatchResultSerializer(serializers.Serializer):
     bank_reference = serializers.CharField()
     status = serializers.ChoiceField(
-        choices=[("created", "created"), ("already_received", "already received")],
+        choices=BATCH_RESULTS,
         help_text=_("created: stored now; already_received: stored before (or earlier in this batch), unchanged."),
     )
 

@@ -310,7 +310,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "accounts.models.Channel"},
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "accounts.models.Channel",
+        "BatchResultStatusEnum": "integrations.serializers.BATCH_RESULTS",
+        "FollowUpStatusEnum": "surveys.models.FollowUp.Status",
+    },
 }
 # Requests per minute each integration may make; past it the API answers 429 with Retry-After.
 API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 600, minimum=1)
