@@ -1,6 +1,6 @@
 """Fill or correct msgstrs in a .po file from a JSON map {"[context|]msgid": "msgstr"}; clears fuzzy flags.
 
-Plural entries (key: the singular msgid) get msgstr[0]. Run makemessages with --no-wrap, so every
+Plural entries (key: the singular msgid; value a string or [singular, plural]) get msgstr[0]. Run makemessages with --no-wrap, so every
 msgid is on one line.
 
 Usage: python scripts/po_fill.py locale/zh_Hans/LC_MESSAGES/django.po translations.json
@@ -31,7 +31,10 @@ def main(po_path: str, map_path: str) -> None:
         # Chinese has one plural form (nplurals=1): a plural entry gets its one msgstr[0].
         # (A fuzzy entry's "#| msgid_plural" is the previous msgid's, not this entry's.)
         msgstr = "msgstr[0]" if re.search(r"^msgid_plural ", block, re.M) else "msgstr"
-        text = translations[key].replace('"', '\\"')
+        text = translations[key]
+        if isinstance(text, list):  # [singular, plural]: Chinese uses the one form
+            text = text[0]
+        text = text.replace('"', '\\"')
         lines = lines[:start] + [f'{msgstr} "{text}"']
         blocks[i] = "\n".join(lines)
         done.add(key)
