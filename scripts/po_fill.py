@@ -1,7 +1,7 @@
 """Fill or correct msgstrs in a .po file from a JSON map {"[context|]msgid": "msgstr"}; clears fuzzy flags.
 
-Plural entries (key: the singular msgid; value a string or [singular, plural]) get msgstr[0]. Run makemessages with --no-wrap, so every
-msgid is on one line.
+Plural entries (key: the singular msgid; value a string or [singular, plural]) get msgstr[0]. Run
+makemessages with --no-wrap, so every msgid is on one line.
 
 Usage: python scripts/po_fill.py locale/zh_Hans/LC_MESSAGES/django.po translations.json
 """
