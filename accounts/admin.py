@@ -6,7 +6,9 @@ from django.utils.translation import ngettext
 
 from accounts import lockout, second_factor
 from accounts.models import ConsentRecord, Customer, User, WalletEvent
+from audit import services as audit
 from audit.admin import RecordsAccessChanges, RecordsDetailViews
+from audit.models import AuditEntry
 
 
 @admin.register(User)
@@ -21,7 +23,13 @@ class UserAdmin(RecordsAccessChanges, DjangoUserAdmin):
     )
     def reset_second_factor(self, request, queryset):
         for user in queryset:
-            second_factor.reset_second_factor(user=user)
+            removed = second_factor.reset_second_factor(user=user, by=request.user)
+            audit.record(
+                action=AuditEntry.Action.ROLE_CHANGED,
+                actor=request.user,
+                target=user,
+                details={"change": "second factor reset", "devices_removed": removed},
+            )
         count = len(queryset)
         self.message_user(
             request,
@@ -37,7 +45,13 @@ class UserAdmin(RecordsAccessChanges, DjangoUserAdmin):
     @admin.action(description=_("Unlock sign-in (forget failed attempts)"), permissions=["change"])
     def unlock_sign_in(self, request, queryset):
         for user in queryset:
-            lockout.unlock_sign_in(user=user)
+            forgotten = lockout.unlock_sign_in(user=user)
+            audit.record(
+                action=AuditEntry.Action.ROLE_CHANGED,
+                actor=request.user,
+                target=user,
+                details={"change": "sign-in unlocked", "failed_attempts_forgotten": forgotten},
+            )
         count = len(queryset)
         self.message_user(
             request,

@@ -113,10 +113,10 @@ def verify_second_factor(*, user: User, code: str) -> Device | None:
 
 
 @transaction.atomic
-def reset_second_factor(*, user: User) -> int:
+def reset_second_factor(*, user: User, by: User | None = None) -> int:
     """Remove every second-factor device of the user (an administrator's reset) and end their sessions;
     they set up a new device the next time they sign in. Returns how many devices were removed."""
-    sign_out_everywhere(user=user)
+    sign_out_everywhere(user=user, by=by)
     removed = 0
     for device in list(devices_for_user(user, confirmed=None)):
         device.delete()

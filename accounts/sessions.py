@@ -40,6 +40,11 @@ def start_session_clock(sender, request, user, **kwargs) -> None:
         request.session[SIGNED_IN_AT] = request.session[LAST_SEEN_AT] = time.time()
 
 
-def sign_out_everywhere(*, user: User) -> None:
-    """End every session of the user, on every browser and machine, this one included."""
+def sign_out_everywhere(*, user: User, by: User | None = None) -> None:
+    """End every session of the user, on every browser and machine, this one included; audit-logged as done
+    by ``by`` (an administrator) or the user themselves."""
+    from audit import services as audit
+    from audit.models import AuditEntry
+
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    audit.record(action=AuditEntry.Action.LOGOUT, actor=by or user, target=user, details={"everywhere": True})

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from tests import factories
 from tests.accounts.sign_in import give_code, give_password
 
@@ -87,6 +88,8 @@ def test_an_administrator_unlocks_alice_at_once(agent, administrator):
     )
 
     assert response.status_code == 200
+    [entry] = AuditEntry.objects.filter(action=AuditEntry.Action.ROLE_CHANGED, target_id=str(agent.pk))
+    assert entry.actor == administrator and entry.details["change"] == "sign-in unlocked"
     assert give_password(english(), "alice").status_code == 302
 
 

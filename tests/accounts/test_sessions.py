@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.sessions import Expiry, session_expiry
+from audit.models import AuditEntry
 
 AGENT_QUEUE = reverse("surveys:agent-queue")
 QUEUE_ROWS = reverse("surveys:agent-queue-rows")
@@ -108,6 +109,8 @@ def test_sign_out_everywhere_ends_alices_session_on_her_other_computer_too(agent
     response = at_work.post(reverse("sign-out-everywhere"))
 
     assert response["Location"] == reverse("login")
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.LOGOUT, details__everywhere=True)
+    assert (entry.actor, entry.target_id) == (agent, str(agent.pk))
     assert at_home.get(AGENT_QUEUE)["Location"].startswith(reverse("login"))
     assert at_work.get(AGENT_QUEUE)["Location"].startswith(reverse("login"))
     agent.refresh_from_db()

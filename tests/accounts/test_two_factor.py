@@ -11,6 +11,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.second_factor import regenerate_recovery_codes
+from audit.models import AuditEntry
 from tests import factories
 from tests.accounts.sign_in import give_code, give_password
 
@@ -204,6 +205,9 @@ def test_an_administrators_reset_makes_alice_set_up_a_new_app_at_her_next_sign_i
 
     assert response.status_code == 200
     assert not TOTPDevice.objects.filter(user=agent).exists()
+    [entry] = AuditEntry.objects.filter(action=AuditEntry.Action.ROLE_CHANGED, target_id=str(agent.pk))
+    assert entry.actor == administrator and entry.details["change"] == "second factor reset"
+    assert AuditEntry.objects.get(action=AuditEntry.Action.LOGOUT, target_id=str(agent.pk)).actor == administrator
     assert alices_browser.get(AGENT_QUEUE)["Location"].startswith(reverse("login")), "her sessions ended"
     give_password(alices_browser, "alice")
     assert alices_browser.get(AGENT_QUEUE)["Location"].startswith(SET_UP)
