@@ -141,6 +141,10 @@ class LoggedApiView(APIView):
         return customer
 
 
+# What a validated event hands to the services (receive_wallet_event's keywords, IncomingEvent's fields).
+EVENT_FIELDS = ("customer_reference", "bank_reference", "kind", "occurred_at", "access_channel", "details")
+
+
 class WalletEventView(LoggedApiView):
     required_scope = Scope.EVENTS_WRITE
 
@@ -159,14 +163,7 @@ class WalletEventView(LoggedApiView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            event, created = survey_services.receive_wallet_event(
-                customer_reference=data["customer_reference"],
-                bank_reference=data["bank_reference"],
-                kind=data["kind"],
-                occurred_at=data["occurred_at"],
-                access_channel=data["access_channel"],
-                details=data["details"],
-            )
+            event, created = survey_services.receive_wallet_event(**{name: data[name] for name in EVENT_FIELDS})
         except survey_services.UnknownCustomer as error:
             raise ValidationError({"customer_reference": [str(error)]}) from error
         if created:
@@ -194,14 +191,7 @@ class WalletEventBatchView(LoggedApiView):
         serializer = WalletEventBatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         events = [
-            survey_services.IncomingEvent(
-                customer_reference=item["customer_reference"],
-                bank_reference=item["bank_reference"],
-                kind=item["kind"],
-                occurred_at=item["occurred_at"],
-                access_channel=item["access_channel"],
-                details=item["details"],
-            )
+            survey_services.IncomingEvent(**{name: item[name] for name in EVENT_FIELDS})
             for item in serializer.validated_data["events"]
         ]
         try:
