@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from accounts.models import Channel, ConsentRecord, Customer, EvidenceSource
 from analytics import rollups
@@ -144,5 +145,7 @@ def test_the_erasure_is_all_or_nothing(stories, administrator, monkeypatch):
 def test_a_second_erasure_is_refused_with_a_reason(stories, administrator):
     wang, _li = stories
     services.erase_customer(customer=wang.customer, actor=administrator, now=NOW)
-    with pytest.raises(services.ErasureRefused, match="already been erased"):
+    with translation.override("en"), pytest.raises(services.ErasureRefused, match="already been erased"):
+        services.erase_customer(customer=wang.customer, actor=administrator, now=NOW)
+    with translation.override("zh-hans"), pytest.raises(services.ErasureRefused, match="已被删除"):
         services.erase_customer(customer=wang.customer, actor=administrator, now=NOW)
