@@ -36,13 +36,14 @@ there stays without one for the rest of the run.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import dataclasses
 import io
 import logging
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -257,9 +258,15 @@ def _history_horizon(policies: Iterable[ContactPolicy]) -> timedelta:
 
 
 def _histories(
-    *, lo: int, hi: int, now: datetime, horizon: timedelta
+    *,
+    lo: int | None = None,
+    hi: int | None = None,
+    ids: Collection[int] | None = None,
+    now: datetime,
+    horizon: timedelta,
 ) -> tuple[dict[int, scheduling.ContactHistory], set[int]]:
-    """Contact histories and the customers with an open follow-up, for customer pks lo..hi (two queries).
+    """Contact histories and the customers with an open follow-up, for customer pks lo..hi or the given
+    ``ids`` (two queries).
 
     Skipped follow-ups (no slot was found) and failed attempts never reached the customer and do not count
     against the caps.
@@ -267,8 +274,13 @@ def _histories(
     since = now - horizon
     created: dict[int, list[datetime]] = {}
     open_ids: set[int] = set()
+    if ids is not None:
+        mine, theirs = Q(customer_id__in=ids), Q(follow_up__customer_id__in=ids)
+    else:
+        mine = Q(customer_id__gte=lo, customer_id__lte=hi)
+        theirs = Q(follow_up__customer_id__gte=lo, follow_up__customer_id__lte=hi)
     rows = (
-        FollowUp.objects.filter(customer_id__gte=lo, customer_id__lte=hi)
+        FollowUp.objects.filter(mine)
         .filter(Q(status__in=FollowUp.OPEN_STATUSES) | Q(created_at__gt=since))
         .exclude(status=FollowUp.Status.SKIPPED)
         .values_list("customer_id", "created_at", "status")
@@ -278,7 +290,7 @@ def _histories(
             open_ids.add(customer_id)
         if created_at > since:
             created.setdefault(customer_id, []).append(created_at)
-    contacted = attempt_histories(Q(follow_up__customer_id__gte=lo, follow_up__customer_id__lte=hi), since=since)
+    contacted = attempt_histories(theirs, since=since)
     histories = {
         customer_id: dataclasses.replace(
             contacted.get(customer_id, _EMPTY_HISTORY), follow_up_created=tuple(created.get(customer_id, ()))
@@ -488,6 +500,13 @@ def _insert_follow_ups_postgresql(spool: io.TextIOBase, *, campaign_id: int, now
 # --- Event-triggered planning ------------------------------------------------------------------------
 
 
+def _event_campaigns():
+    """The campaigns listening for events now, newest first: the order an event's follow-ups are planned in."""
+    return Campaign.objects.filter(trigger=Campaign.Trigger.EVENT, status__in=EVENT_STATUSES).order_by(
+        "-created_at", "-pk"
+    )
+
+
 def plan_follow_ups_for_event(*, wallet_event_id: int) -> None:
     """Plan the follow-ups a wallet event triggers, once per matching campaign (idempotent).
 
@@ -501,11 +520,7 @@ def plan_follow_ups_for_event(*, wallet_event_id: int) -> None:
     if event is None:
         return
     now = timezone.now()
-    campaigns = [
-        campaign
-        for campaign in Campaign.objects.filter(trigger=Campaign.Trigger.EVENT, status__in=EVENT_STATUSES)
-        if event.kind in (campaign.trigger_event_kinds or [])
-    ]
+    campaigns = [campaign for campaign in _event_campaigns() if event.kind in (campaign.trigger_event_kinds or [])]
     for campaign in campaigns:
         if FollowUp.objects.filter(campaign=campaign, wallet_event=event).exists():
             continue
@@ -576,6 +591,206 @@ def _record_skip(campaign: Campaign, event: WalletEvent, decision: Decision, *, 
         pass  # the same event handled meanwhile by another worker: it counted it
 
 
+# --- Event-triggered planning, a batch at a time ------------------------------------------------------
+#
+# The same rules and outcomes as plan_follow_ups_for_event applied to each event in pk order, with what they
+# read loaded once for the batch: a bounded number of queries however many events it holds. What an
+# earlier event of the batch planned is seen by the later ones in memory (the customer's open follow-up,
+# the capacity it takes), as the database would show it to them one by one.
+
+_OPEN_FOLLOW_UP = Decision(code="open_follow_up", reason="open_follow_up: already in another open follow-up")
+
+
+class _DueMoments:
+    """Every due follow-up's moment per channel family, over the batch's windows, sorted: each event's
+    ledger is seeded with the moments in ITS window only, exactly as ``_ledgers`` would read them."""
+
+    def __init__(self, *, since: datetime, until: datetime) -> None:
+        self.moments: dict[str, list[datetime]] = {"call": [], "message": []}
+        self.counts: dict[str, list[int]] = {"call": [], "message": []}
+        rows = (
+            FollowUp.objects.filter(
+                status__in=FollowUp.DUE_STATUSES, scheduled_for__gte=since, scheduled_for__lte=until
+            )
+            .values_list("channel", "scheduled_for")
+            .annotate(n=Count("id"))
+            .order_by("scheduled_for")
+        )
+        for channel, moment, count in rows:
+            self.add(_FAMILY[channel], moment, count)
+
+    def add(self, family: str, moment: datetime, count: int = 1) -> None:
+        moments = self.moments[family]
+        at = bisect.bisect_left(moments, moment)
+        if at < len(moments) and moments[at] == moment:
+            self.counts[family][at] += count
+        else:
+            moments.insert(at, moment)
+            self.counts[family].insert(at, count)
+
+    def ledgers(self, campaign: Campaign, *, since: datetime, until: datetime) -> dict[str, scheduling.CapacityLedger]:
+        families = {_FAMILY[c] for c in campaign.channels}
+        ledgers = {}
+        for family, limits in (
+            ("call", {"per_hour": campaign.calls_per_hour}),
+            ("message", {"per_minute": campaign.messages_per_minute}),
+        ):
+            if family in families:
+                moments = self.moments[family]
+                lo, hi = bisect.bisect_left(moments, since), bisect.bisect_right(moments, until)
+                existing = dict(zip(moments[lo:hi], self.counts[family][lo:hi], strict=True))
+                ledgers[family] = scheduling.CapacityLedger(**limits, existing=existing)
+        return ledgers
+
+
+def _plan_event_batch(event_ids: list[int]) -> None:
+    """Plan the follow-ups of these wallet events (plan_follow_ups_for_event for each, in pk order) and mark
+    them planned. Runs inside the caller's transaction."""
+    now = timezone.now()
+    events = list(
+        WalletEvent.objects.filter(pk__in=event_ids)
+        .order_by("pk")
+        .values_list("pk", "customer_id", "kind", "occurred_at")
+    )
+    kinds = {kind for _pk, _customer, kind, _at in events}
+    campaigns = [campaign for campaign in _event_campaigns() if kinds & set(campaign.trigger_event_kinds or [])]
+    if campaigns:
+        _plan_event_rows(events, campaigns, now=now)
+    WalletEvent.objects.filter(pk__in=event_ids, follow_up_planned_at__isnull=True).update(follow_up_planned_at=now)
+
+
+def _plan_event_rows(events: list[tuple], campaigns: list[Campaign], *, now: datetime) -> None:
+    event_ids = [pk for pk, *_rest in events]
+    customer_ids = {customer_id for _pk, customer_id, _kind, _at in events}
+    done = set(
+        FollowUp.objects.filter(wallet_event_id__in=event_ids, campaign__in=campaigns).values_list(
+            "campaign_id", "wallet_event_id"
+        )
+    )
+    members = {
+        campaign.pk: set(
+            audience_queryset(campaign.audience, now=now).filter(pk__in=customer_ids).values_list("pk", flat=True)
+        )
+        for campaign in campaigns
+    }
+    rows = {row[_PK]: row for row in _customer_rows(Customer.objects.filter(pk__in=customer_ids))}
+    windows = [(at + c.cool_off, at + c.deadline) for _pk, _customer, _kind, at in events for c in campaigns]
+    due = _DueMoments(since=min(w[0] for w in windows), until=max(w[1] for w in windows))
+    planners: dict[int, _Planner] = {}
+    histories: dict[timedelta, dict[int, scheduling.ContactHistory]] = {}
+    open_ids: set[int] | None = None
+    planned: list[FollowUp] = []
+    skipped: list[tuple[Campaign, FollowUp, str]] = []
+    for event_id, customer_id, kind, occurred_at in events:
+        for campaign in campaigns:
+            if kind not in (campaign.trigger_event_kinds or []) or (campaign.pk, event_id) in done:
+                continue
+            if customer_id not in members[campaign.pk]:
+                continue
+            row = rows[customer_id]
+            earliest, latest = occurred_at + campaign.cool_off, occurred_at + campaign.deadline
+            planner = planners.get(campaign.pk)
+            if planner is None:
+                planner = planners[campaign.pk] = _Planner(campaign, now=now, ledgers={})
+            planner.ledgers = due.ledgers(campaign, since=earliest, until=latest)
+            planner._prepared.clear()  # it holds the previous event's ledgers
+            horizon = _history_horizon([planner.default_policy, *planner.region_policies.values()])
+            if horizon not in histories:
+                histories[horizon], found_open = _histories(ids=customer_ids, now=now, horizon=horizon)
+                open_ids = found_open if open_ids is None else open_ids
+            if customer_id in open_ids:
+                decision = _OPEN_FOLLOW_UP
+            else:
+                decision = planner.decide(
+                    row,
+                    histories[horizon].get(customer_id, _EMPTY_HISTORY),
+                    event_at=occurred_at,
+                    cool_off=campaign.cool_off,
+                    deadline=campaign.deadline,
+                    use_groups=False,
+                )
+            if decision.moment is not None:
+                open_ids.add(customer_id)
+                due.add(_FAMILY[decision.channel], decision.moment)
+                planned.append(
+                    FollowUp(
+                        campaign=campaign,
+                        customer_id=customer_id,
+                        wallet_event_id=event_id,
+                        channel=decision.channel,
+                        status=FollowUp.Status.PLANNED,
+                        scheduled_for=decision.moment,
+                    )
+                )
+            else:
+                skipped.append(
+                    (campaign, _skipped_follow_up(campaign, customer_id, event_id, decision, now=now), decision.code)
+                )
+    _write_event_follow_ups(campaigns, event_ids, planned, skipped, done=done, now=now)
+
+
+def _skipped_follow_up(
+    campaign: Campaign, customer_id: int, event_id: int, decision: Decision, *, now: datetime
+) -> FollowUp:
+    return FollowUp(
+        campaign=campaign,
+        customer_id=customer_id,
+        wallet_event_id=event_id,
+        channel=campaign.channels[0] if campaign.channels else "phone",
+        status=FollowUp.Status.SKIPPED,
+        closed_at=now,
+        close_reason=(decision.reason or decision.code or "")[:300],
+    )
+
+
+def _write_event_follow_ups(
+    campaigns: list[Campaign],
+    event_ids: list[int],
+    planned: list[FollowUp],
+    skipped: list[tuple[Campaign, FollowUp, str]],
+    *,
+    done: set[tuple[int, int]],
+    now: datetime,
+) -> None:
+    """Insert the batch's follow-ups and count them on their campaigns. A (campaign, event) another worker
+    handled meanwhile is left to it; a planned follow-up refused because the customer got an open one from
+    another campaign meanwhile becomes a skipped "open_follow_up" one, as for a single event."""
+
+    def written() -> dict[tuple[int, int], str]:
+        rows = FollowUp.objects.filter(wallet_event_id__in=event_ids, campaign__in=campaigns)
+        return {(c, e): status for c, e, status in rows.values_list("campaign_id", "wallet_event_id", "status")}
+
+    if planned:
+        FollowUp.objects.bulk_create(planned, ignore_conflicts=True)
+        present = written()
+        for follow_up in planned:
+            if (follow_up.campaign_id, follow_up.wallet_event_id) not in present:
+                skip = _skipped_follow_up(
+                    follow_up.campaign, follow_up.customer_id, follow_up.wallet_event_id, _OPEN_FOLLOW_UP, now=now
+                )
+                skipped.append((follow_up.campaign, skip, _OPEN_FOLLOW_UP.code))
+    if skipped:
+        FollowUp.objects.bulk_create([follow_up for _c, follow_up, _code in skipped], ignore_conflicts=True)
+    present = written()
+    planned_counts: Counter[int] = Counter()
+    exclusions: dict[int, Counter[str]] = {}
+    for follow_up in planned:
+        if present.get((follow_up.campaign_id, follow_up.wallet_event_id)) == FollowUp.Status.PLANNED:
+            planned_counts[follow_up.campaign_id] += 1
+    for campaign, follow_up, code in skipped:
+        if present.get((campaign.pk, follow_up.wallet_event_id)) == FollowUp.Status.SKIPPED:
+            exclusions.setdefault(campaign.pk, Counter())[code] += 1
+    for campaign_id in sorted(planned_counts.keys() | exclusions.keys()):
+        # The row lock serialises concurrent counts: read, add, write.
+        locked = Campaign.objects.select_for_update().only("exclusions").get(pk=campaign_id)
+        counted = dict(locked.exclusions or {})
+        for code, n in exclusions.get(campaign_id, {}).items():
+            counted[code] = int(counted.get(code, 0)) + n
+        Campaign.objects.filter(pk=campaign_id).update(
+            planned_count=F("planned_count") + planned_counts[campaign_id], exclusions=counted
+        )
+
+
 def plan_pending_event_follow_ups(*, now: datetime, batch_size: int = 100) -> int:
     """Plan every received event not planned yet that can still be followed up; the number planned.
 
@@ -583,7 +798,9 @@ def plan_pending_event_follow_ups(*, now: datetime, batch_size: int = 100) -> in
     safety net for a request that was lost. Workers running it at once share the work:
 
     1. take a batch of unplanned events under row locks the others skip (SKIP LOCKED on PostgreSQL);
-    2. plan each (plan_follow_ups_for_event, which marks it planned) in the batch's transaction;
+    2. plan them together (_plan_event_batch: the same outcomes as plan_follow_ups_for_event for each in
+       turn, with a bounded number of queries) and mark them planned, in the batch's transaction; if that
+       fails, plan them one by one (plan_follow_ups_for_event) so only the event at fault is left out;
     3. take the next batch, until none is left.
 
     Only events that happened within the longest deadline of the event campaigns listening now are looked
@@ -606,13 +823,20 @@ def plan_pending_event_follow_ups(*, now: datetime, batch_size: int = 100) -> in
                 .select_for_update(skip_locked=True)
                 .values_list("pk", flat=True)[:batch_size]
             )
-            for event_id in batch:
-                try:
-                    with transaction.atomic():
-                        plan_follow_ups_for_event(wallet_event_id=event_id)
-                    planned += 1
-                except Exception:
-                    logger.exception("planning wallet event %s failed; left for the next run", event_id)
-                    failed.add(event_id)
+            try:
+                with transaction.atomic():
+                    _plan_event_batch(batch)
+                planned += len(batch)
+            except Exception:
+                # One at a time, so that the event at fault is the only one left for the next run.
+                logger.warning("planning a batch of %s wallet events failed; planning them one by one", len(batch))
+                for event_id in batch:
+                    try:
+                        with transaction.atomic():
+                            plan_follow_ups_for_event(wallet_event_id=event_id)
+                        planned += 1
+                    except Exception:
+                        logger.exception("planning wallet event %s failed; left for the next run", event_id)
+                        failed.add(event_id)
         if len(batch) < batch_size:
             return planned

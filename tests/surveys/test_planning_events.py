@@ -210,15 +210,16 @@ def test_beat_plans_the_events_whose_message_was_lost(wang, clock):
 def test_a_run_plans_events_received_a_moment_ago_and_carries_on_past_one_that_fails(wang, monkeypatch, caplog):
     event_campaign()
     broken, fine = event(wang), event(factories.CustomerFactory())
-    real = planning.plan_follow_ups_for_event
+    real = planning._Planner.decide
 
-    def plan(*, wallet_event_id):
-        if wallet_event_id == broken.pk:
+    def decide(planner, row, *args, **kwargs):
+        if row[0] == wang.pk:
             raise RuntimeError("a bug")
-        real(wallet_event_id=wallet_event_id)
+        return real(planner, row, *args, **kwargs)
 
-    monkeypatch.setattr(planning, "plan_follow_ups_for_event", plan)
-    assert planning.plan_pending_event_follow_ups(now=timezone.now(), batch_size=1) == 1
+    monkeypatch.setattr(planning._Planner, "decide", decide)
+    # Both in one batch: the batch fails, and its events are planned one by one so only the broken one is lost.
+    assert planning.plan_pending_event_follow_ups(now=timezone.now(), batch_size=10) == 1
     assert FollowUp.objects.get().wallet_event_id == fine.pk
     broken.refresh_from_db()
     assert broken.follow_up_planned_at is None  # left for the next run
