@@ -56,6 +56,11 @@ def a_bank_with_events(seed: int) -> None:
         customers.append(customer)
     factories.FollowUpFactory(customer=customers[0], status=FollowUp.Status.INVITED, channel="sms")
     factories.FollowUpFactory(customer=customers[1], status=FollowUp.Status.COMPLETED, channel="phone")
+    for _ in range(8):  # capacity already taken by other customers' follow-ups
+        factories.FollowUpFactory(
+            channel=rng.choice(["phone", "sms"]),
+            scheduled_for=MONDAY_EVENING + timedelta(minutes=rng.choice([30, 45, 60 * 12 + 30, 60 * 13, 60 * 14])),
+        )
     events = []
     for customer in customers:
         for _ in range(rng.choice([1, 1, 2])):
