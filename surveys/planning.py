@@ -142,6 +142,11 @@ class _Planner:
         self.group_none: dict[tuple, Decision] = {}
         self._prepared: dict[tuple, object] = {}
 
+    def use_ledgers(self, ledgers: dict[str, scheduling.CapacityLedger]) -> None:
+        """Decide against these ledgers from now on (an event's window): what was prepared held the old ones."""
+        self.ledgers = ledgers
+        self._prepared.clear()
+
     def zone(self, name: str) -> ZoneInfo | None:
         try:
             return self.zones[name]
@@ -692,8 +697,7 @@ def _plan_event_rows(events: list[tuple], campaigns: list[Campaign], *, now: dat
             planner = planners.get(campaign.pk)
             if planner is None:
                 planner = planners[campaign.pk] = _Planner(campaign, now=now, ledgers={})
-            planner.ledgers = due.ledgers(campaign, since=earliest, until=latest)
-            planner._prepared.clear()  # it holds the previous event's ledgers
+            planner.use_ledgers(due.ledgers(campaign, since=earliest, until=latest))
             horizon = _history_horizon([planner.default_policy, *planner.region_policies.values()])
             if horizon not in histories:
                 histories[horizon], found_open = _histories(ids=customer_ids, now=now, horizon=horizon)
