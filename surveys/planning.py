@@ -833,7 +833,7 @@ def plan_pending_event_follow_ups(*, now: datetime, batch_size: int = 100) -> in
                 planned += len(batch)
             except Exception:
                 # One at a time, so that the event at fault is the only one left for the next run.
-                logger.warning("planning a batch of %s wallet events failed; planning them one by one", len(batch))
+                logger.exception("planning a batch of %s wallet events failed; planning them one by one", len(batch))
                 for event_id in batch:
                     try:
                         with transaction.atomic():
