@@ -36,19 +36,17 @@ import os
 import pstats
 import re
 import secrets
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import create_database_if_missing, start_gunicorn, stop  # noqa: E402
 from bench.common import machine as bench_machine  # noqa: E402
+from bench.common import prepare_http_benchmark, start_gunicorn, stop  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/wallet_bench_api"
 PORT = 8766  # not bench/survey_http.py's 8765: both can run on one machine
@@ -375,21 +373,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks" / "api.md"))
     args = parser.parse_args()
-    if not args.database_url.startswith("postgres"):
-        raise SystemExit("the benchmark runs on PostgreSQL")
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install -y wrk")
-
-    work = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    _environment(args.database_url, work)
-    create_database_if_missing(args.database_url)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    work = prepare_http_benchmark(args.database_url, prefix="bench-api-", environment=_environment)
     token = _fill(args.customers)
     _purge_queue()
     run = f"bench{secrets.token_hex(3)}"

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -98,3 +101,24 @@ def stop(process: subprocess.Popen, *, timeout: float = 30) -> None:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def prepare_http_benchmark(database_url: str, *, prefix: str, environment: Callable[[str, Path], object]) -> Path:
+    """What the HTTP benchmarks share before their data: PostgreSQL and wrk present, a work folder, the
+    benchmark's environment (``environment(database_url, work)``), its database created, migrated and the
+    static files collected (production serves hashed names). Returns the work folder."""
+    if not database_url.startswith("postgres"):
+        raise SystemExit("the benchmark runs on PostgreSQL")
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    environment(database_url, work)
+    create_database_if_missing(database_url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    return work

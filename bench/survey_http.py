@@ -29,11 +29,9 @@ import io
 import os
 import pstats
 import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -42,8 +40,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import create_database_if_missing, start_gunicorn, stop  # noqa: E402
 from bench.common import machine as bench_machine  # noqa: E402
+from bench.common import prepare_http_benchmark, start_gunicorn, stop  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/wallet_bench_survey"
 PORT = 8765
@@ -251,21 +249,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks" / "survey.md"))
     args = parser.parse_args()
-    if not args.database_url.startswith("postgres"):
-        raise SystemExit("the benchmark runs on PostgreSQL")
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install -y wrk")
-
-    work = Path(tempfile.mkdtemp(prefix="bench-survey-"))
-    _environment(args.database_url, work)
-    create_database_if_missing(args.database_url)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)  # production serves hashed names
+    work = prepare_http_benchmark(args.database_url, prefix="bench-survey-", environment=_environment)
     # One slice of fresh links for the warm-up and one per repeat: every repeat measures customers opening
     # their link for the first time (GET), answering the first question (POST: the response is created),
     # and coming back (GET again: resumed at the next question, with their answers read).
