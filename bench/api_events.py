@@ -50,7 +50,8 @@ from bench.common import prepare_http_benchmark, start_gunicorn, stop  # noqa: E
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/wallet_bench_api"
 PORT = 8766  # not bench/survey_http.py's 8765: both can run on one machine
-QUEUE = "bench-api-events"
+PREFIX = "bench-api-events-"
+QUEUES = [f"{PREFIX}{kind}" for kind in ("dispatch", "messages", "analytics")]
 TARGET_PER_SECOND = 500
 RATE_PER_MINUTE = 10_000_000
 EVENTS_PATH = "/api/v1/wallet-events/"
@@ -69,7 +70,7 @@ def _environment(database_url: str, work: Path) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_HSTS_SECONDS": "0",
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8"),
-        "CELERY_DEFAULT_QUEUE": QUEUE,
+        "CELERY_QUEUE_PREFIX": PREFIX,
         "API_RATE_PER_MINUTE": str(RATE_PER_MINUTE),
         "LOG_LEVEL": "WARNING",
         "VAR_DIR": str(work / "var"),
@@ -134,7 +135,8 @@ def _purge_queue() -> None:
     from wallet_followup.celery import app
 
     with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge(QUEUE)
+        for queue in QUEUES:
+            connection.default_channel.queue_purge(queue)
 
 
 # --- Load ---------------------------------------------------------------------------------------------
@@ -267,7 +269,7 @@ def _start_worker(work: Path) -> subprocess.Popen:
     celery = Path(sys.executable).with_name("celery")
     log = (work / "celery.log").open("w")
     return subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
-        [str(celery), "-A", "wallet_followup", "worker", "-Q", QUEUE, "-c", "2", "--loglevel", "WARNING"],
+        [str(celery), "-A", "wallet_followup", "worker", "-Q", ",".join(QUEUES), "-c", "2", "--loglevel", "WARNING"],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -42,16 +42,18 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 90.0, step: float =
 
 
 def use_own_queue(test_settings, prefix: str = "test"):
-    """Route this test's tasks to a queue of its own, so a worker elsewhere on the same Redis cannot take them.
+    """Route this test's tasks to queues of its own, so a worker elsewhere on the same Redis cannot take them.
 
-    A generator for a fixture: yields the queue name and restores the Celery app afterwards.
+    A generator for a fixture: yields the queue prefix (the three queues are the prefix plus dispatch,
+    messages, analytics: wallet_followup/queues.py) and restores the Celery app afterwards.
     """
     from wallet_followup.celery import app
 
-    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    test_settings.CELERY_TASK_DEFAULT_QUEUE = name
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}-"
+    test_settings.CELERY_QUEUE_PREFIX = name
+    test_settings.CELERY_TASK_DEFAULT_QUEUE = f"{name}dispatch"
     previous = app.conf.task_default_queue
-    app.conf.task_default_queue = name
+    app.conf.task_default_queue = f"{name}dispatch"
     yield name
     app.conf.task_default_queue = previous
 
@@ -70,7 +72,7 @@ class CeleryProcesses:
             "DEBUG": "1",
             "VAR_DIR": str(settings.VAR_DIR),
             "DATABASE_URL": database_url(),
-            "CELERY_DEFAULT_QUEUE": self.queue,
+            "CELERY_QUEUE_PREFIX": self.queue,
             "HEARTBEAT_INTERVAL_SECONDS": "1",
             "PYTHONPATH": str(ROOT),
             **env,

@@ -242,8 +242,19 @@ if CELERY_BROKER_URL.startswith("filesystem"):
 else:
     # A task that a dead worker held is redelivered after this many seconds (acks_late).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
-# Deployments (and test runs) sharing one Redis keep apart by queue name.
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_DEFAULT_QUEUE", "celery")
+# Three queues (dispatch, messages, analytics: wallet_followup/queues.py), named with this prefix, so
+# deployments (and test runs) sharing one Redis keep apart by it. A worker without -Q consumes all three.
+CELERY_QUEUE_PREFIX = env_str("CELERY_QUEUE_PREFIX", "")
+if "CELERY_DEFAULT_QUEUE" in os.environ:
+    raise BadEnvironment(
+        "CELERY_DEFAULT_QUEUE is no longer read: tasks travel on three queues; set CELERY_QUEUE_PREFIX instead."
+    )
+CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}dispatch"
+CELERY_TASK_QUEUES = {
+    name: {"exchange": name, "routing_key": name}
+    for name in (f"{CELERY_QUEUE_PREFIX}{kind}" for kind in ("dispatch", "messages", "analytics"))
+}
+CELERY_TASK_ROUTES = ("wallet_followup.queues.route_task",)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
