@@ -3,6 +3,13 @@
 Celery beat ticks ``dispatch_due_follow_ups`` every minute and ``recover_abandoned_claims`` every five
 (surveys/tasks.py, wallet_followup/celery.py). The database is the source of truth for what is due.
 
+Under Celery the work is split across two queues (wallet_followup/queues.py): the tick on ``dispatch``
+takes each batch through steps 1–3 and hands its claim id over; ``surveys.send_invitations`` on
+``messages`` takes the claim through steps 2–5 (``send_claimed_messages``: the decisions are taken again
+at the moment of sending, the QUEUED attempts are reused). A slow SMTP server or SMS provider then fills
+the messages queue without delaying planning and claiming. Called without ``hand_over`` (tests, the
+benchmark, a single process), one call does all five steps.
+
 Messages (SMS, e-mail), one batch at a time until nothing is due or the tick's time budget is spent:
 
 1. Claim: due rows (status in FollowUp.DUE_STATUSES, scheduled_for <= now, campaign RUNNING) become
@@ -21,14 +28,18 @@ Messages (SMS, e-mail), one batch at a time until nothing is due or the tick's t
 4. Send, one message at a time. SendError retryable → the attempt FAILED and the follow-up PLANNED
    at the first allowed moment after a backoff; not retryable → the next usable channel, else
    UNREACHABLE. Any other exception propagates (the task fails) after step 5 ran for what was sent.
-5. Finish, every FINISH_EVERY messages: attempts SENT with the provider's message id, follow-ups
-   INVITED with attempts + 1 and the claim cleared (a conditional UPDATE on our claim id).
+5. Finish, every FINISH_EVERY SMS and after every e-mail: attempts SENT with the provider's message id,
+   follow-ups INVITED with attempts + 1 and the claim cleared (a conditional UPDATE on our claim id).
+   When sending runs more than STALE_DECISION past the batch's moment, each window is checked again at
+   the real time before its message, and a closed one sends the follow-up back to the next tick.
 
 A worker killed between 3 and 5 leaves IN_PROGRESS rows with a QUEUED attempt. Recovery takes the
 claim over (conditional UPDATE, so two recoverers do it once) and runs them through steps 2–5 again;
 step 3 then reuses the QUEUED attempt instead of creating one, so the resend carries the same token
 and idempotency key: the SMS provider answers with the first message id and the customer holds one
-SMS. A recovered attempt whose moment is no longer allowed keeps waiting, QUEUED, for its next slot.
+SMS. An e-mail is finished as soon as the SMTP server accepted it, so a resend after a crash can only
+repeat an e-mail whose acceptance and recording the crash fell between. A recovered attempt whose moment is
+no longer allowed keeps waiting, QUEUED, for its next slot.
 
 Calls: nothing is sent. Due calls stay in the agents' queue only while calling is allowed; each tick
 checks them once (no claim: a conditional UPDATE on the status and time read) and moves those that
@@ -53,6 +64,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -77,12 +89,17 @@ MESSAGE_CHANNELS = (Channel.SMS.value, Channel.EMAIL.value)
 CLAIM_PREFIX = "dispatch:"
 # Step 5 runs after this many sends: a crash repeats (idempotently) at most this many.
 FINISH_EVERY = 100
+# Sending that has run this long past the batch's decision checks each window again before each message.
+STALE_DECISION = timedelta(seconds=5)
 # A retryable failure is tried again after 10 min, 20 min, 40 min… (then the next allowed moment).
 RETRY_BACKOFF = timedelta(minutes=10)
 CONFIGURATION_RETRY = scheduling.CONFIGURATION_RETRY
 
 Status = FollowUp.Status
 Outcome = ContactAttempt.Outcome
+# Passes a claim whose messages are recorded (steps 1–3) to whoever sends them (steps 4–5): the
+# ``surveys.send_invitations`` task on the messages queue. None: this process sends them itself.
+HandOver = Callable[[str], None]
 
 
 @dataclass
@@ -94,6 +111,7 @@ class DispatchReport:
     closed: int = 0
     failed: int = 0
     deferred: int = 0  # throttled: left due for the next tick
+    handed_over: int = 0  # recorded and passed to the messages queue (send_claimed_messages)
     calls_checked: int = 0
 
     def add(self, other: DispatchReport) -> None:
@@ -411,11 +429,20 @@ def claim_due_follow_ups(
 class _Batch:
     """One claimed batch of message follow-ups, taken through steps 2–5."""
 
-    def __init__(self, follow_ups: list[FollowUp], *, claim_id: str, moment: datetime, throttle: _Throttle | None):
+    def __init__(
+        self,
+        follow_ups: list[FollowUp],
+        *,
+        claim_id: str,
+        moment: datetime,
+        throttle: _Throttle | None,
+        hand_over: HandOver | None = None,
+    ):
         self.follow_ups = follow_ups
         self.claim_id = claim_id
         self.moment = moment
         self.throttle = throttle
+        self.hand_over = hand_over
         self.report = DispatchReport()
         self.started = time.monotonic()
         self.claim_refreshed = self.started
@@ -448,7 +475,13 @@ class _Batch:
             else:
                 self._apply(follow_up, decision, pending.get(follow_up.pk))
         if to_send:
-            self._send_all(self._record(to_send, pending))
+            ready = self._record(to_send, pending)
+            if self.hand_over is None:
+                self._send_all(ready)
+            elif ready:
+                # Steps 4 and 5 on the messages queue: the rows stay claimed, each with its QUEUED attempt.
+                self.hand_over(self.claim_id)
+                self.report.handed_over += len(ready)
         return self.report
 
     # Step 2's outcomes.
@@ -573,6 +606,8 @@ class _Batch:
         try:
             for index, (follow_up, attempt, token) in enumerate(ready):
                 self._keep_claim(ready, index)
+                if not self._still_allowed(follow_up):
+                    continue
                 kind = messaging.REMINDER if follow_up.pk in reminded else messaging.INVITATION
                 try:
                     if follow_up.channel == Channel.SMS:
@@ -600,13 +635,33 @@ class _Batch:
                     self._failed(follow_up, attempt, exc)
                     continue
                 sent.append((follow_up, attempt, message_id))
-                if len(sent) >= FINISH_EVERY:
+                # SMTP has no idempotency key: an e-mail is recorded as sent at once, so a worker killed
+                # mid-batch resends none. An SMS resend is answered from the provider's idempotency record.
+                if follow_up.channel == Channel.EMAIL or len(sent) >= FINISH_EVERY:
                     self._finish(sent)
                     sent = []
         finally:
             # Whatever happens next, what was handed over is recorded as sent.
             if sent:
                 self._finish(sent)
+
+    def _still_allowed(self, follow_up: FollowUp) -> bool:
+        """Whether the message may still go out now. The decision was taken at the batch's moment; when
+        sending has taken long (a slow provider), the window is checked again at the real time, and a
+        follow-up whose window has closed goes back to the next tick, keeping its QUEUED attempt (same link)."""
+        now = timezone.now()
+        if now - self.moment < STALE_DECISION:
+            return True
+        try:
+            policy, calendar, zone = rules_for(follow_up.campaign, follow_up.customer)
+        except ValueError:
+            return True  # the decision already dealt with the configuration; nothing new to learn here
+        part = follow_up.customer.preferred_time_of_day
+        if allowed_at(now, zone, follow_up.channel, policy, calendar, part, latest_contact(follow_up)):
+            return True
+        self._put_back(follow_up, now)
+        self.report.rescheduled += 1
+        return False
 
     def _keep_claim(self, ready, index: int) -> None:
         """A slow provider must not let the claim look abandoned: refresh it every third of the timeout."""
@@ -741,8 +796,14 @@ def _budget_seconds() -> float:
     return max(5.0, min(settings.DISPATCH_INTERVAL_SECONDS * 0.9, settings.CELERY_TASK_SOFT_TIME_LIMIT - 30))
 
 
-def dispatch_due_follow_ups(*, now: datetime, budget_seconds: float | None = None) -> DispatchReport:
-    """One tick: check due calls, then claim and contact due messages batch by batch (see the module docstring)."""
+def dispatch_due_follow_ups(
+    *, now: datetime, budget_seconds: float | None = None, hand_over: HandOver | None = None
+) -> DispatchReport:
+    """One tick: check due calls, then claim and contact due messages batch by batch (see the module docstring).
+
+    With ``hand_over``, each batch is claimed, re-checked and recorded here, and sent by whoever receives
+    its claim id (``send_claimed_messages`` on the messages queue); without, it is sent here too.
+    """
     started = time.monotonic()
     budget = _budget_seconds() if budget_seconds is None else budget_seconds
     report = DispatchReport()
@@ -756,7 +817,10 @@ def dispatch_due_follow_ups(*, now: datetime, budget_seconds: float | None = Non
         )
         if not ids:
             break
-        report.add(_Batch(_load_claimed(ids, claim_id), claim_id=claim_id, moment=moment, throttle=throttle).run())
+        batch = _Batch(
+            _load_claimed(ids, claim_id), claim_id=claim_id, moment=moment, throttle=throttle, hand_over=hand_over
+        )
+        report.add(batch.run())
     logger.info("dispatch tick at %s: %s (%.1f s)", now.isoformat(), report, time.monotonic() - started)
     return report
 
@@ -808,7 +872,27 @@ def check_due_calls(*, now: datetime) -> DispatchReport:
                 report.closed += changed
 
 
-def recover_abandoned_claims(*, now: datetime) -> DispatchReport:
+def send_claimed_messages(*, claim_id: str, now: datetime) -> DispatchReport:
+    """Steps 4 and 5 for a claim recorded by a dispatch tick or a recovery: the messages queue's work.
+
+    The batch's decisions are taken again at ``now`` (the queue may have been slow, the window may have
+    closed, the customer may have opted out meanwhile) and its QUEUED attempts are reused, so the messages
+    carry the links and idempotency keys recorded with the claim. A claim that recovery has taken over, or
+    that was already sent, finds no rows and does nothing: a message delivered twice sends nothing twice.
+    """
+    ids = list(FollowUp.objects.filter(status=Status.IN_PROGRESS, claimed_by=claim_id).values_list("id", flat=True))
+    if not ids:
+        return DispatchReport()
+    # Fresh, so recovery does not take the claim while we send; rows it took already are no longer ours.
+    FollowUp.objects.filter(id__in=ids, status=Status.IN_PROGRESS, claimed_by=claim_id).update(
+        claimed_at=now, updated_at=now
+    )
+    report = _Batch(_load_claimed(ids, claim_id), claim_id=claim_id, moment=now, throttle=None).run()
+    logger.info("sent claim %s at %s: %s", claim_id, now.isoformat(), report)
+    return report
+
+
+def recover_abandoned_claims(*, now: datetime, hand_over: HandOver | None = None) -> DispatchReport:
     """Claims older than CLAIM_TIMEOUT_SECONDS were abandoned by a dead worker: take them over.
 
     1. Take the claim with a conditional UPDATE (still IN_PROGRESS, still old), so two recoverers
@@ -844,7 +928,7 @@ def recover_abandoned_claims(*, now: datetime) -> DispatchReport:
         if resend:
             # No throttle: these were counted when first sent, and most resends are answered from the
             # provider's idempotency record.
-            report.add(_Batch(resend, claim_id=claim_id, moment=now, throttle=None).run())
+            report.add(_Batch(resend, claim_id=claim_id, moment=now, throttle=None, hand_over=hand_over).run())
     if any(getattr(report, f.name) for f in fields(report)):
         logger.warning("recovered abandoned claims at %s: %s", now.isoformat(), report)
     return report

@@ -65,16 +65,33 @@ def forget_event_planning_request() -> None:
 
 @shared_task(name="surveys.dispatch_due_follow_ups")
 def dispatch_due_follow_ups() -> None:
+    """Beat, every DISPATCH_INTERVAL_SECONDS: claim and record due messages; the messages queue sends them."""
     from surveys import dispatch
 
-    dispatch.dispatch_due_follow_ups(now=timezone.now())
+    dispatch.dispatch_due_follow_ups(now=timezone.now(), hand_over=_send_on_messages_queue)
 
 
 @shared_task(name="surveys.recover_abandoned_claims")
 def recover_abandoned_claims() -> None:
     from surveys import dispatch
 
-    dispatch.recover_abandoned_claims(now=timezone.now())
+    dispatch.recover_abandoned_claims(now=timezone.now(), hand_over=_send_on_messages_queue)
+
+
+@shared_task(name="surveys.send_invitations")
+def send_invitations(claim_id: str) -> None:
+    """On the messages queue: hand a recorded claim's SMS and e-mails to the provider and the SMTP server.
+
+    A message lost on the way (or a worker killed while sending) leaves the rows claimed; recovery takes
+    them over after CLAIM_TIMEOUT_SECONDS and hands them over again.
+    """
+    from surveys import dispatch
+
+    dispatch.send_claimed_messages(claim_id=claim_id, now=timezone.now())
+
+
+def _send_on_messages_queue(claim_id: str) -> None:
+    send_invitations.delay(claim_id=claim_id)
 
 
 @shared_task(name="surveys.advance_campaign_schedules")

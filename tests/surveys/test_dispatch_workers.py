@@ -59,9 +59,13 @@ def queue(settings):
 def start_worker(queue, outbox):
     processes = CeleryProcesses(queue)
 
-    def _start(sms_backend: str = "surveys.messaging.FileSmsBackend", batch_size: int = 20) -> subprocess.Popen:
+    def _start(
+        sms_backend: str = "surveys.messaging.FileSmsBackend", batch_size: int = 20, queues: str = ""
+    ) -> subprocess.Popen:
+        only = ["-Q", ",".join(f"{queue}{kind}" for kind in queues.split(","))] if queues else []
         return processes.start(
             "worker",
+            *only,
             "--pool",
             "solo",
             "--loglevel",
@@ -151,8 +155,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(start_w
 
     sent_before = len(outbox_lines(outbox))
     assert 15 <= sent_before < 100, "the kill did not land mid-way"
+    # The tick recorded every batch and handed them to the messages queue; the sender died mid-way.
     assert FollowUp.objects.filter(status=FollowUp.Status.IN_PROGRESS).exists()
-    assert FollowUp.objects.filter(status=FollowUp.Status.PLANNED).exists()
 
     later = timezone.now() + timedelta(seconds=settings.CLAIM_TIMEOUT_SECONDS + 1)
     dispatch.recover_abandoned_claims(now=later)
@@ -164,4 +168,22 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(start_w
 
     finished = wait_for(lambda: not FollowUp.objects.exclude(status=FollowUp.Status.INVITED).exists())
     assert finished, f"not all sent: {len(outbox_lines(outbox))} lines in the outbox"
+    assert_each_sent_exactly_once(follow_ups, outbox)
+
+
+def test_the_dispatch_queue_records_the_invitations_and_the_messages_queue_sends_them(start_worker, outbox):
+    follow_ups = due_sms(30)
+    start_worker(queues="dispatch")
+    wait_until_workers_run(1)
+
+    dispatch_due_follow_ups.delay()
+    recorded = wait_for(lambda: ContactAttempt.objects.count() == 30)
+    assert recorded, "the dispatch worker did not claim and record the due invitations"
+    time.sleep(1.0)
+    assert outbox_lines(outbox) == [], "the dispatch worker sent messages itself"
+    assert set(FollowUp.objects.values_list("status", flat=True)) == {FollowUp.Status.IN_PROGRESS}
+
+    start_worker(queues="messages")
+    finished = wait_for(lambda: not FollowUp.objects.exclude(status=FollowUp.Status.INVITED).exists())
+    assert finished, f"the messages worker did not send them: {len(outbox_lines(outbox))} lines in the outbox"
     assert_each_sent_exactly_once(follow_ups, outbox)

@@ -40,6 +40,7 @@ def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Comple
         ({"DEBUG": "1", "DATABASE_URL": "nonsense"}, "configuration error: DATABASE_URL could not be read"),
         ({"DEBUG": "1", "REDIS_URL": "http://cache"}, "configuration error: REDIS_URL has scheme 'http'"),
         ({"DEBUG": "1", "EMAIL_PORT": "twenty-five"}, "configuration error: EMAIL_PORT='twenty-five'"),
+        ({"DEBUG": "1", "CELERY_DEFAULT_QUEUE": "bank-a"}, "configuration error: CELERY_DEFAULT_QUEUE is no longer"),
     ],
 )
 def test_a_bad_variable_stops_start_up_with_one_line_naming_it(env, message, tmp_path):
