@@ -32,8 +32,8 @@ from analytics.dashboard import (
     example_lines,
     local_zone,
 )
+from wallet_followup.spreadsheets import without_formula
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -49,8 +49,7 @@ def neutralised(value, *, numbers: bool = False):
     if isinstance(value, str):
         if numbers and _PLAIN_NUMBER.fullmatch(value):
             return float(value) if "." in value else int(value)
-        if value.startswith(FORMULA_STARTS):
-            return "'" + value
+        return without_formula(value)
     return value
 
 

@@ -39,21 +39,16 @@ from imports.event_rows import clean_event
 from imports.mapping import guess_mapping, mapping_problems
 from imports.models import ImportJob
 from imports.reading import ImportFileError, Row, Table, check_size, file_format
+from wallet_followup.spreadsheets import without_formula
 
 CHUNK_ROWS = 5000  # a chunk is one transaction and a few statements; 5,000 rows hold a few MB
 SAMPLE_ERRORS = 20
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def import_dir() -> Path:
     folder = Path(settings.IMPORT_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def neutralised(value: str) -> str:
-    """A cell a spreadsheet would read as a formula gets a leading apostrophe (the report is opened in Excel)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def store_upload(*, file: IO[bytes], name: str, size: int, kind: str, by: User | None) -> ImportJob:
@@ -184,7 +179,7 @@ class ErrorReport:
         """Write a chunk's errors in row order (a row's later checks may come after the next row's first)."""
         self.pending.sort(key=lambda error: error[0])
         for row, column, value, reason in self.pending:
-            self.writer.writerow([row, neutralised(column), neutralised(value), reason])
+            self.writer.writerow([row, without_formula(column), without_formula(value), reason])
             if len(self.sample) < SAMPLE_ERRORS:
                 self.sample.append([row, column, value, reason])
         self.pending = []
