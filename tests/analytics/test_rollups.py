@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from analytics import rollups
 from analytics.models import FunnelRollup, ResponseRollup, RollupState, ThemeExample, ThemeRollup
-from surveys import answering
 from surveys.call_outcomes import CALL_OUTCOMES
 from surveys.models import ContactAttempt, FollowUp, Response
 from surveys.skip_logic import AnswerValue
 from tests import factories
+from tests.answers import respond
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY_10 = datetime(2026, 3, 9, 10, 0, tzinfo=SHANGHAI)
@@ -47,32 +47,6 @@ def chosen(*codes):
 HAPPY = {"nps": score(10), "failed": yes(False), "rating": score(5), "effort": score(7)}
 
 
-def respond(campaign, answers, *, at, customer=None, mode=Response.Mode.WEB, event=None, submit=True):
-    """A customer of ``campaign`` answers (question code → value), in survey order, and submits at ``at``."""
-    follow_up = factories.FollowUpFactory(
-        campaign=campaign,
-        customer=customer or factories.CustomerFactory(),
-        channel="sms" if mode == Response.Mode.WEB else "phone",
-        status=FollowUp.Status.INVITED,
-        wallet_event=event,
-    )
-    questions = answering.survey_questions(campaign.survey)
-    for code, value in sorted(answers.items(), key=lambda item: questions.by_code[item[0]].position):
-        answering.save_answer(
-            follow_up=follow_up,
-            questions=questions,
-            question=questions.by_code[code],
-            value=value,
-            language="en",
-            now=at - timedelta(minutes=2),
-            mode=mode,
-        )
-    if submit:
-        outcome = answering.submit_response(follow_up=follow_up, questions=questions, language="en", now=at, mode=mode)
-        assert outcome.status == answering.SubmitStatus.SUBMITTED, outcome
-    return follow_up.response
-
-
 @pytest.fixture
 def campaign(db):
     return factories.CampaignFactory(survey=factories.skip_logic_survey())
@@ -98,7 +72,7 @@ def total(measure):
 def test_a_submitted_response_counts_once_with_its_dimensions(campaign):
     customer = factories.CustomerFactory(segment="premium", device_os="ios", app_version="9.0", wallet_product="gold")
     event = factories.WalletEventFactory(customer=customer, kind="payment_failed")
-    respond(campaign, HAPPY, at=MONDAY_10, customer=customer, event=event)
+    respond(campaign, HAPPY, at=MONDAY_10, customer=customer, wallet_event=event)
 
     assert rollups.refresh_response_rollups(now=MONDAY_10 + timedelta(minutes=5)) == 1
 

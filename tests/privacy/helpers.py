@@ -8,10 +8,8 @@ from zoneinfo import ZoneInfo
 from analytics.dashboard import BREAKDOWNS, Filters, _read_present_values, case_rows, read_report
 from analytics.models import FunnelRollup, ResponseRollup, ThemeRollup
 from analytics.queries import campaign_overview
-from surveys import answering
-from surveys.models import FollowUp, Response
 from surveys.skip_logic import AnswerValue
-from tests import factories
+from tests import answers as answers_module
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=SHANGHAI)
@@ -27,30 +25,9 @@ HAPPY = {
 }
 
 
-def respond(campaign, answers, *, at, customer=None, mode=Response.Mode.WEB, submit=True):
-    """A customer of ``campaign`` answers (question code → value) and submits at ``at``; the response."""
-    follow_up = factories.FollowUpFactory(
-        campaign=campaign,
-        customer=customer or factories.CustomerFactory(),
-        channel="sms" if mode == Response.Mode.WEB else "phone",
-        status=FollowUp.Status.INVITED,
-        expires_at=at + timedelta(days=14),
-    )
-    questions = answering.survey_questions(campaign.survey)
-    for code, value in sorted(answers.items(), key=lambda item: questions.by_code[item[0]].position):
-        answering.save_answer(
-            follow_up=follow_up,
-            questions=questions,
-            question=questions.by_code[code],
-            value=value,
-            language="en",
-            now=at - timedelta(minutes=2),
-            mode=mode,
-        )
-    if submit:
-        outcome = answering.submit_response(follow_up=follow_up, questions=questions, language="en", now=at, mode=mode)
-        assert outcome.status == answering.SubmitStatus.SUBMITTED, outcome
-    return Response.objects.get(follow_up=follow_up)
+def respond(campaign, answers, *, at, **fields):
+    """A response submitted at ``at`` whose links expire 14 days later (the retention clock's start)."""
+    return answers_module.respond(campaign, answers, at=at, expires_at=at + timedelta(days=14), **fields)
 
 
 def comment(words):
