@@ -21,10 +21,11 @@ def plan_campaign(campaign_id: int) -> None:
 
 @shared_task(name="surveys.plan_follow_ups_for_event")
 def plan_follow_ups_for_event(wallet_event_id: int) -> None:
-    """One event's planning; kept for messages queued before events were planned in batches."""
+    """Kept for messages queued before events were planned in batches: it runs the batch planner, which
+    claims its events (SKIP LOCKED), so it never plans an event a batch worker is planning at the same time."""
     from surveys import planning
 
-    planning.plan_follow_ups_for_event(wallet_event_id=wallet_event_id)
+    planning.plan_pending_event_follow_ups(now=timezone.now())
 
 
 @shared_task(name="surveys.plan_pending_event_follow_ups")

@@ -287,3 +287,17 @@ def test_workers_planning_at_once_share_the_events_and_plan_each_once(transactio
     assert sum(counts) == len(events)  # no event planned by two workers
     assert FollowUp.objects.count() == len(events)
     assert not WalletEvent.objects.filter(follow_up_planned_at__isnull=True).exists()
+
+
+def test_the_old_single_event_task_plans_through_the_batch_planner_once(wang):
+    campaign = event_campaign()
+    happened = event(wang)
+
+    tasks.plan_follow_ups_for_event(wallet_event_id=happened.pk)  # a message queued before the upgrade
+    tasks.plan_follow_ups_for_event(wallet_event_id=happened.pk)  # and its duplicate
+
+    assert FollowUp.objects.filter(campaign=campaign, wallet_event=happened).count() == 1
+    campaign.refresh_from_db()
+    assert campaign.planned_count == 1
+    happened.refresh_from_db()
+    assert happened.follow_up_planned_at is not None
