@@ -37,6 +37,17 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def patient_browser_expectations():
+    """The machine is shared: under a neighbour's load, parsing plotly.js and drawing a chart has taken
+    longer than Playwright's default 5 s. What a person sees is still asserted; only the wait is longer."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # pragma: no cover - playwright is in requirements/dev.txt
+        return
+    expect.set_options(timeout=15_000)
+
+
 _django_force_login = Client.force_login
 
 
