@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo setup run test lint check-migrations messages vendor chromium clean help
+.PHONY: demo setup run test lint check-migrations messages vendor chromium clean help bench
 
 help:
 	@echo "make demo   - install, migrate, load demo data and run web + worker + beat (SQLite, no servers)"
@@ -53,6 +53,9 @@ check-migrations: $(STAMP)
 messages: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --no-wrap --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
 	DEBUG=1 $(BIN)/python manage.py compilemessages -l zh_Hans --ignore '.venv/*'
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
 
 vendor:
 	scripts/vendor-assets.sh

@@ -45,6 +45,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import summary  # noqa: E402
 from bench.common import machine as bench_machine  # noqa: E402
 from bench.common import prepare_http_benchmark, start_gunicorn, stop  # noqa: E402
 
@@ -374,6 +375,7 @@ def main() -> None:
     parser.add_argument("--drain-seconds", type=int, default=300, help="how long the worker may take to plan")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks" / "api.md"))
+    summary.add_argument(parser)
     args = parser.parse_args()
     work = prepare_http_benchmark(args.database_url, prefix="bench-api-", environment=_environment)
     token = _fill(args.customers)
@@ -569,6 +571,34 @@ Top of a cProfile of 200 POSTs (cumulative):
     notes = output.read_text(encoding="utf-8").partition(NOTES)[2] if output.exists() else ""
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report + (NOTES + notes if notes else ""), encoding="utf-8")
+    trivial_view = "trivial view, requests/s"
+    target = f"≥ {TARGET_PER_SECOND} events/s"
+    summary.write(
+        args.summary_json,
+        [
+            summary.row(
+                f"API events, one a request, {args.connections} clients", figure=events["accepted_per_second"],
+                unit="events/s", reference=trivial_view, reference_figure=trivial["rps"], target=target,
+                met=events["accepted_per_second"] >= TARGET_PER_SECOND,
+            ),
+            summary.row(
+                f"API events, {args.batch} a request, {args.connections} clients",
+                figure=batches["accepted_per_second"], unit="events/s", reference=trivial_view,
+                reference_figure=trivial["rps"], target=target,
+                met=batches["accepted_per_second"] >= TARGET_PER_SECOND,
+            ),
+            summary.row(
+                "API events stored (each exactly once)", figure=verification["events"], unit="events",
+                reference="events answered 201", reference_figure=verification["accepted"],
+                target="each accepted event exactly once, no errors", met=exactly_once and not any(errors.values()),
+            ),
+            summary.row(
+                f"API events planned by the worker in {args.drain_seconds} s", figure=verification["planned"],
+                unit="events", reference="events stored", reference_figure=verification["events"],
+                target="all", met=verification["unplanned"] == 0 and verification["planned"] == verification["events"],
+            ),
+        ],
+    )  # fmt: skip
     print(report.split("## Where the time goes")[0])
     print(f"written to {output}")
 

@@ -40,6 +40,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import summary  # noqa: E402
 from bench.common import create_database_if_missing  # noqa: E402
 from bench.common import machine as bench_machine  # noqa: E402
 
@@ -473,7 +474,9 @@ def _rollup_rows() -> int:
     return ResponseRollup.objects.count()
 
 
-def _write_report(path: Path, *, figures: dict, sizes: tuple[int, int], machine: dict, rebuild: dict) -> None:
+def _write_report(
+    path: Path, *, figures: dict, sizes: tuple[int, int], machine: dict, rebuild: dict, summary_path: Path | None = None
+) -> None:
     medians = {name: statistics.median(times) for name, times in figures.items()}
     warm, cold, refresh = medians["warm"], medians["cold"], medians["refresh"]
     reference = medians["reference"]
@@ -516,6 +519,30 @@ def _write_report(path: Path, *, figures: dict, sizes: tuple[int, int], machine:
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
+    raw = "raw SQL GROUP BY over the answers"
+    summary.write(
+        summary_path,
+        [
+            summary.row(
+                f"dashboard over {sizes[0]:,} responses, warm", figure=warm * 1000, unit="ms", reference=raw,
+                reference_figure=reference * 1000, target=f"≤ {TARGET_WARM_MS} ms",
+                met=warm * 1000 <= TARGET_WARM_MS,
+            ),
+            summary.row(
+                f"dashboard over {sizes[0]:,} responses, cold", figure=cold * 1000, unit="ms", reference=raw,
+                reference_figure=reference * 1000, target=f"≤ {TARGET_COLD_MS:,} ms",
+                met=cold * 1000 <= TARGET_COLD_MS,
+            ),
+            summary.row(
+                "dashboard, uncached (new date range)", figure=medians["uncached"] * 1000, unit="ms",
+                reference=raw, reference_figure=reference * 1000,
+            ),
+            summary.row(
+                f"rollup refresh after {NEW_RESPONSES:,} new responses", figure=refresh, unit="s",
+                target=f"≤ {TARGET_REFRESH_S} s", met=refresh <= TARGET_REFRESH_S,
+            ),
+        ],
+    )  # fmt: skip
     print(path.read_text(encoding="utf-8"))
 
 
@@ -529,6 +556,7 @@ def main() -> None:
         "--reuse-rollups", action="store_true", help="skip the rebuild when the rollups already count every response"
     )
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "dashboard.md")
+    summary.add_argument(parser)
     args = parser.parse_args()
 
     create_database_if_missing(args.database_url)
@@ -566,7 +594,10 @@ def main() -> None:
     figures = _dashboard(args.repeat, now)
     figures["reference"] = _reference(now - timedelta(days=365), max(3, args.repeat // 4))
     figures["refresh"] = _refresh_after_new_responses(args.refresh_runs, now + timedelta(minutes=5))
-    _write_report(args.output, figures=figures, sizes=sizes, machine=bench_machine(), rebuild=rebuild)
+    _write_report(
+        args.output, figures=figures, sizes=sizes, machine=bench_machine(), rebuild=rebuild,
+        summary_path=args.summary_json,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import summary  # noqa: E402
 from bench.common import create_database_if_missing  # noqa: E402
 from bench.common import machine as bench_machine  # noqa: E402
 
@@ -158,6 +159,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks" / "dispatch.md"))
+    summary.add_argument(parser)
     args = parser.parse_args()
     if not args.database_url.startswith("postgres"):
         raise SystemExit("the benchmark runs on PostgreSQL")
@@ -241,6 +243,16 @@ numbers; the dispatcher's own cost per message is what this measures.
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report, encoding="utf-8")
+    summary.write(
+        args.summary_json,
+        [
+            summary.row(
+                "dispatcher, invitations a minute with one worker", figure=per_minute, unit="/min",
+                target=f"≥ {TARGET_PER_MINUTE:,} /min", met=met, reference="raw SMS file appends",
+                reference_figure=ceiling_per_minute,
+            )
+        ],
+    )  # fmt: skip
     print(f"{per_minute:,.0f} invitations/min (target {TARGET_PER_MINUTE:,}); written to {output}")
 
 

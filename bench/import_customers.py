@@ -35,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import summary  # noqa: E402
 from bench.common import create_database_if_missing  # noqa: E402
 from bench.common import machine as bench_machine  # noqa: E402
 
@@ -204,7 +205,10 @@ def _copy_reference(path: Path) -> float:
     return seconds
 
 
-def _report(*, rows: int, runs: list[dict], outcome: list[str], machine: dict, size: int, path: Path) -> str:
+def _report(
+    *, rows: int, runs: list[dict], outcome: list[str], machine: dict, size: int, path: Path,
+    summary_path: Path | None = None,
+) -> str:  # fmt: skip
     first = statistics.median(r["import_s"] for r in runs)
     again = statistics.median(r["reimport_s"] for r in runs)
     copy = statistics.median(r["copy_s"] for r in runs)
@@ -293,6 +297,23 @@ def _report(*, rows: int, runs: list[dict], outcome: list[str], machine: dict, s
     text = "\n".join(lines) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+    ceiling = "PostgreSQL's COPY of the same file"
+    summary.write(
+        summary_path,
+        [
+            summary.row(
+                f"import of {rows:,} customers from CSV", figure=first, unit="s", reference=ceiling,
+                reference_figure=copy, target=f"≤ {TARGET_SECONDS} s", met=first <= TARGET_SECONDS,
+            ),
+            summary.row(
+                f"re-import of the same {rows:,} rows", figure=again, unit="s", reference=ceiling,
+                reference_figure=copy, target=f"≤ {TARGET_SECONDS} s", met=again <= TARGET_SECONDS,
+            ),
+            summary.row(
+                "import, peak memory (RSS)", figure=peak, unit="MB", target=f"≤ {TARGET_MB} MB", met=met_memory
+            ),
+        ],
+    )  # fmt: skip
     return text
 
 
@@ -319,6 +340,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "import.md")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    summary.add_argument(parser)
     args = parser.parse_args()
     _environment(args.database_url)
     if args.child is None:
@@ -361,7 +383,7 @@ def main() -> None:
     print(
         _report(
             rows=args.rows, runs=runs, outcome=outcome, machine=bench_machine(), size=path.stat().st_size,
-            path=args.output,
+            path=args.output, summary_path=args.summary_json,
         )
     )  # fmt: skip
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import summary  # noqa: E402
 from bench.common import create_database_if_missing  # noqa: E402
 from bench.common import machine as bench_machine  # noqa: E402
 
@@ -220,7 +221,10 @@ def _copy_reference() -> tuple[float, int]:
         return time.perf_counter() - started, rows
 
 
-def _report(*, customers: int, runs: list[dict], exclusions: dict, planned: int, machine: dict, path: Path) -> str:
+def _report(
+    *, customers: int, runs: list[dict], exclusions: dict, planned: int, machine: dict, path: Path,
+    summary_path: Path | None = None,
+) -> str:  # fmt: skip
     plan_median = statistics.median(r["plan_s"] for r in runs)
     copy_median = statistics.median(r["copy_s"] for r in runs)
     peak = max(r["rss_mb"] for r in runs)
@@ -295,6 +299,18 @@ def _report(*, customers: int, runs: list[dict], exclusions: dict, planned: int,
     text = "\n".join(lines) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+    summary.write(
+        summary_path,
+        [
+            summary.row(
+                f"planning {customers:,} customers", figure=plan_median, unit="s", target=f"≤ {TARGET_SECONDS} s",
+                met=met_time, reference=f"raw COPY of the same {planned:,} rows", reference_figure=copy_median,
+            ),
+            summary.row(
+                "planning, peak memory (RSS)", figure=peak, unit="MB", target=f"≤ {TARGET_MB} MB", met=met_memory
+            ),
+        ],
+    )  # fmt: skip
     return text
 
 
@@ -305,6 +321,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "planning.md")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    summary.add_argument(parser)
     args = parser.parse_args()
     _environment(args.database_url)
     if args.child is None:
@@ -345,6 +362,7 @@ def main() -> None:
             planned=campaign.planned_count,
             machine=bench_machine(),
             path=args.output,
+            summary_path=args.summary_json,
         )
     )
 

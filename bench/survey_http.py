@@ -40,6 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import summary  # noqa: E402
 from bench.common import machine as bench_machine  # noqa: E402
 from bench.common import prepare_http_benchmark, start_gunicorn, stop  # noqa: E402
 
@@ -248,6 +249,7 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=8000, help="fresh links per repeat")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks" / "survey.md"))
+    summary.add_argument(parser)
     args = parser.parse_args()
     work = prepare_http_benchmark(args.database_url, prefix="bench-survey-", environment=_environment)
     # One slice of fresh links for the warm-up and one per repeat: every repeat measures customers opening
@@ -389,6 +391,35 @@ Top of a cProfile of 50 POSTs (cumulative):
 """
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report, encoding="utf-8")
+    trivial_view = "trivial view, requests/s"
+    summary.write(
+        args.summary_json,
+        [
+            summary.row(
+                "survey GET, first visit", figure=median["get"]["rps"], unit="req/s", reference=trivial_view,
+                reference_figure=trivial, target=f"≥ {GET_SHARE:.0%} of trivial",
+                met=median["get"]["rps"] / trivial >= GET_SHARE,
+            ),
+            summary.row(
+                "survey GET, return visit", figure=median["return"]["rps"], unit="req/s", reference=trivial_view,
+                reference_figure=trivial, target=f"≥ {GET_SHARE:.0%} of trivial",
+                met=median["return"]["rps"] / trivial >= GET_SHARE,
+            ),
+            summary.row(
+                "survey POST, first answer", figure=median["post"]["rps"], unit="req/s", reference=trivial_view,
+                reference_figure=trivial, target=f"≥ {POST_SHARE:.0%} of trivial", met=post_share >= POST_SHARE,
+            ),
+            summary.row(
+                f"survey pages, worst p99 at {args.connections} clients", figure=worst_p99, unit="ms",
+                reference="trivial view p99", reference_figure=median["trivial"]["p99"],
+                target=f"≤ {P99_MS:.0f} ms", met=worst_p99 <= P99_MS,
+            ),
+            summary.row(
+                "survey pages, errors", figure=sum(errors.values()), unit="", target="0",
+                met=not any(errors.values()),
+            ),
+        ],
+    )  # fmt: skip
     print(report.split("## Where the time goes")[0])
     print(f"written to {output}")
 
