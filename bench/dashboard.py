@@ -390,6 +390,8 @@ def _reference(since: datetime, repeat: int) -> list[float]:
 def _client():
     from django.contrib.auth.models import Group
     from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import User
 
@@ -399,6 +401,13 @@ def _client():
     user.groups.set(Group.objects.filter(name="manager"))
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
+    # A staff session is complete only after the second factor: pass it as the code page does (django_otp.login
+    # puts the confirmed authenticator's id in the session), as the tests' force_login does.
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="Bench authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     return client
 
 

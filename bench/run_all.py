@@ -113,13 +113,13 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def run_one(benchmark: Benchmark, *, root: Path, log: Path, timeout: float) -> Outcome:
+def run_one(benchmark: Benchmark, *, root: Path, log: Path, timeout: float, environment: dict) -> Outcome:
     script = root / benchmark.script
     if not script.exists():
         return Outcome(benchmark, "skipped", error="not present")
     summary = log.with_suffix(".json")
     summary.unlink(missing_ok=True)
-    environment = {key: value for key, value in os.environ.items() if key != "BENCH_DATABASE_URL"}
+    environment = {key: value for key, value in environment.items() if key != "BENCH_DATABASE_URL"}
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as output:
         process = subprocess.Popen(  # noqa: S603 - our own scripts, fixed arguments
@@ -261,9 +261,10 @@ def describe_machine() -> dict:
 
 
 def run(
-    benchmarks, *, root: Path, output: Path, log_dir: Path, machine: dict, timeout: float, echo=print
+    benchmarks, *, root: Path, output: Path, log_dir: Path, machine: dict, timeout: float, environment: dict,
+    echo=print,
 ) -> int:  # fmt: skip
-    """Run ``benchmarks``, write their section into ``output``; 0 when none failed, else 1."""
+    """Run ``benchmarks`` (in ``environment``), write their section into ``output``; 0 when none failed, else 1."""
     started = datetime.now(UTC)
     clock = time.monotonic()
     load_before = os.getloadavg()
@@ -272,7 +273,7 @@ def run(
     for benchmark in benchmarks:
         log = log_dir / f"{started:%Y%m%d-%H%M}-{benchmark.name}.log"
         echo(f"{datetime.now(UTC):%H:%M:%S} {benchmark.name}: {benchmark.command} (log {log})", flush=True)
-        outcome = run_one(benchmark, root=root, log=log, timeout=timeout)
+        outcome = run_one(benchmark, root=root, log=log, timeout=timeout, environment=environment)
         outcomes.append(outcome)
         echo(
             f"{datetime.now(UTC):%H:%M:%S} {benchmark.name}: {outcome.status} {outcome.error} "
@@ -296,6 +297,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args()
     benchmarks = [b for b in BENCHMARKS if not args.only or b.name in args.only]
+    environment = dict(os.environ)  # before describe_machine() sets Django's: each benchmark sets its own
     try:
         machine = describe_machine()
     except Exception as error:  # noqa: BLE001 - the benchmarks report PostgreSQL being down themselves
@@ -303,7 +305,7 @@ def main() -> None:
         machine = {}
     sys.exit(
         run(benchmarks, root=ROOT, output=args.output, log_dir=LOG_DIR, machine=machine,
-            timeout=args.timeout_minutes * 60)
+            timeout=args.timeout_minutes * 60, environment=environment)
     )  # fmt: skip
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 
 from bench import run_all
@@ -38,7 +39,7 @@ def _run(tmp_path, benchmarks):
     output = tmp_path / "docs" / "benchmarks.md"
     code = run_all.run(
         benchmarks, root=tmp_path, output=output, log_dir=tmp_path / "logs", machine=MACHINE, timeout=60,
-        echo=lambda *args, **kwargs: None,
+        environment=dict(os.environ), echo=lambda *args, **kwargs: None,
     )  # fmt: skip
     return code, output.read_text(encoding="utf-8")
 
