@@ -192,7 +192,8 @@ def table_rows(outcome: Outcome) -> list[str]:
     for row in outcome.rows:
         reference = ""
         if row.get("reference"):
-            reference = f"{row['reference']}: {_measure(row['reference_figure'], row['unit'])}"
+            unit = row.get("reference_unit") or row["unit"]
+            reference = f"{row['reference']}: {_measure(row['reference_figure'], unit)}"
         ratio = f"{row['ratio']:.2f}×" if row.get("ratio") is not None else ""
         met = {True: "met", False: "**not met**", None: ""}[row.get("met")]
         lines.append(

@@ -8,7 +8,8 @@ Every benchmark takes ``--summary-json PATH`` and, when given, writes there a li
 
 ``figure`` is the median of the run's repeats; ``reference`` / ``reference_figure`` what the benchmark measured
 beside it in the same run (None when there is none); ``ratio`` is figure ÷ reference_figure; ``target`` is the
-bar in words and ``met`` whether it was cleared (None when the figure has no target).
+bar in words and ``met`` whether it was cleared (None when the figure has no target). A reference counted in
+another unit than the figure (requests beside events) names it in ``reference_unit``.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ def row(
     met: bool | None = None,
     reference: str | None = None,
     reference_figure: float | None = None,
+    reference_unit: str | None = None,
 ) -> dict:
     ratio = figure / reference_figure if reference_figure else None
-    return {
+    row = {
         "name": name,
         "figure": figure,
         "unit": unit,
@@ -45,6 +47,9 @@ def row(
         "target": target,
         "met": met,
     }
+    if reference_unit is not None and reference_unit != unit:
+        row["reference_unit"] = reference_unit
+    return row
 
 
 def write(path: Path | None, rows: list[dict]) -> None:
