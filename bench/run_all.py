@@ -180,6 +180,12 @@ def _measure(value: float, unit: str) -> str:
     return f"{number(value)} {unit}".strip()
 
 
+def _ratio(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.2g}×" if value < 0.1 else f"{value:.2f}×"  # two significant digits for small ratios
+
+
 def table_rows(outcome: Outcome) -> list[str]:
     report = f"[{Path(outcome.benchmark.report).stem}]({outcome.benchmark.report})"
     name = outcome.benchmark.name
@@ -194,7 +200,7 @@ def table_rows(outcome: Outcome) -> list[str]:
         if row.get("reference"):
             unit = row.get("reference_unit") or row["unit"]
             reference = f"{row['reference']}: {_measure(row['reference_figure'], unit)}"
-        ratio = f"{row['ratio']:.2f}×" if row.get("ratio") is not None else ""
+        ratio = _ratio(row.get("ratio"))
         met = {True: "met", False: "**not met**", None: ""}[row.get("met")]
         lines.append(
             f"| {row['name']} | {_measure(row['figure'], row['unit'])} | {reference} | {ratio} | "
