@@ -136,7 +136,7 @@ def run_one(benchmark: Benchmark, *, root: Path, log: Path, timeout: float, envi
         except subprocess.TimeoutExpired:
             _stop(process)
             return Outcome(
-                benchmark, "failed", time.monotonic() - started, error=f"timed out after {timeout / 60:.0f} min",
+                benchmark, "failed", time.monotonic() - started, error=f"timed out after {timeout:.0f} s",
                 log=log,
             )  # fmt: skip
         except KeyboardInterrupt:
@@ -214,11 +214,13 @@ def section(*, started: datetime, outcomes: list[Outcome], machine: dict, load_b
         return ", ".join(f"{v:.2f}" for v in values)
 
     failed = [o.benchmark.name for o in outcomes if o.status == "failed"]
+    verdicts = [row.get("met") for o in outcomes for row in o.rows or () if row.get("met") is not None]
     lines = [
         f"## {started:%Y-%m-%d %H:%M} UTC",
         "",
         f"`make bench` took {seconds / 60:.1f} minutes"
-        + (f"; **failed: {', '.join(failed)}**." if failed else "; every benchmark ran."),
+        + (f"; **failed: {', '.join(failed)}**" if failed else "; every benchmark present ran")
+        + f"; targets met: {verdicts.count(True)} of {len(verdicts)}.",
         "",
         f"Machine: {machine.get('cpu', 'unknown')}, {machine.get('memory', 'unknown')} memory, PostgreSQL "
         f"{machine.get('postgresql', 'unknown')} (same machine), Python {machine.get('python', 'unknown')}, "

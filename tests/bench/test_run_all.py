@@ -49,6 +49,7 @@ def test_a_run_writes_one_row_per_figure_with_its_reference_ratio_and_target(tmp
 
     assert code == 0
     assert "| fast thing | 12.5 s | raw copy: 10.0 s | 1.25× | ≤ 60 s | met | [good](benchmarks/good.md) |" in text
+    assert "targets met: 1 of 1." in text
     assert "2 × Test CPU, 1.0 GiB memory, PostgreSQL 15.0" in text
     assert "- `bench/good.py --size 3`" in text
 
@@ -80,6 +81,19 @@ def test_a_benchmark_that_exits_with_a_message_fails_with_that_message(tmp_path)
 
     assert code == 1
     assert "**FAILED**: wrk is missing: apt-get install -y wrk |" in text
+
+
+def test_a_benchmark_past_its_time_limit_is_stopped_and_fails(tmp_path):
+    stuck = _script(tmp_path, "stuck", "import time\ntime.sleep(60)\n")
+    output = tmp_path / "benchmarks.md"
+
+    code = run_all.run(
+        [stuck], root=tmp_path, output=output, log_dir=tmp_path / "logs", machine=MACHINE, timeout=1,
+        environment=dict(os.environ), echo=lambda *args, **kwargs: None,
+    )  # fmt: skip
+
+    assert code == 1
+    assert "| stuck | **FAILED**: timed out after 1 s |" in output.read_text(encoding="utf-8")
 
 
 def test_a_missing_script_is_skipped_without_failing_the_run(tmp_path):
