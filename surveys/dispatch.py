@@ -64,9 +64,9 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -97,9 +97,23 @@ CONFIGURATION_RETRY = scheduling.CONFIGURATION_RETRY
 
 Status = FollowUp.Status
 Outcome = ContactAttempt.Outcome
-# Passes a claim whose messages are recorded (steps 1–3) to whoever sends them (steps 4–5): the
-# ``surveys.send_invitations`` task on the messages queue. None: this process sends them itself.
-HandOver = Callable[[str], None]
+
+
+class HandOver(Protocol):
+    """Passes a claim whose messages are recorded (steps 1–3) to whoever sends them (steps 4–5): the
+    ``surveys.send_invitations`` task on the messages queue (surveys/tasks.py). None: send them here."""
+
+    def __call__(self, claim_id: str) -> None: ...
+
+    def backed_up(self) -> bool:
+        """Whether enough recorded claims already wait for a sender: claim no more until they are taken."""
+        ...
+
+
+# A tick whose hand-overs find the messages queue backed up waits for it this long at most, then ends. Fast
+# senders (SMS) drain a claim within it, so the tick goes on; slow ones (SMTP) hold more than a tick's worth
+# of work in the queue anyway. Short, because on a one-process worker the tick blocks the senders it waits for.
+BACKED_UP_PATIENCE_SECONDS = 2.0
 
 
 @dataclass
@@ -112,11 +126,13 @@ class DispatchReport:
     failed: int = 0
     deferred: int = 0  # throttled: left due for the next tick
     handed_over: int = 0  # recorded and passed to the messages queue (send_claimed_messages)
+    backed_up: bool = False  # stopped because the messages queue held enough claims already
     calls_checked: int = 0
 
     def add(self, other: DispatchReport) -> None:
         for field in fields(self):
-            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+            mine, theirs = getattr(self, field.name), getattr(other, field.name)
+            setattr(self, field.name, (mine or theirs) if isinstance(mine, bool) else mine + theirs)
 
     def __str__(self) -> str:
         return ", ".join(f"{field.name}={getattr(self, field.name)}" for field in fields(self))
@@ -809,7 +825,19 @@ def dispatch_due_follow_ups(
     report = DispatchReport()
     report.add(check_due_calls(now=now))
     throttle = _Throttle(now)
+    waiting_since = None
     while time.monotonic() - started < budget:
+        if hand_over is not None and hand_over.backed_up():
+            # Backpressure: claims recorded faster than the messages workers send would wait in the queue
+            # until recovery mistook them for a dead worker's. Wait a little for the senders, then end the
+            # tick; the next one goes on where this one stopped.
+            waiting_since = waiting_since or time.monotonic()
+            if time.monotonic() - waiting_since > BACKED_UP_PATIENCE_SECONDS:
+                report.backed_up = True
+                break
+            time.sleep(0.5)
+            continue
+        waiting_since = None
         moment = max(now, timezone.now())  # a long tick must not judge windows on a stale clock
         claim_id = _new_claim_id("tick")
         ids = claim_due_follow_ups(
@@ -902,8 +930,14 @@ def recover_abandoned_claims(*, now: datetime, hand_over: HandOver | None = None
        is still allowed, or keep it QUEUED for its next slot.
     3. Any other goes back to PLANNED, unchanged; the next tick re-checks it.
     """
-    cutoff = now - timedelta(seconds=settings.CLAIM_TIMEOUT_SECONDS)
     report = DispatchReport()
+    if hand_over is not None and hand_over.backed_up():
+        # Old claims are most likely waiting in the backed-up messages queue, not abandoned: taking them
+        # over would only queue them again. Nothing is lost by waiting: the next run looks again.
+        report.backed_up = True
+        logger.info("recovery at %s skipped: the messages queue is backed up", now.isoformat())
+        return report
+    cutoff = now - timedelta(seconds=settings.CLAIM_TIMEOUT_SECONDS)
     abandoned = Q(status=Status.IN_PROGRESS, claimed_at__lt=cutoff, claimed_by__startswith=CLAIM_PREFIX)
     while True:
         candidates = list(

@@ -11,6 +11,8 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
+from wallet_followup.queues import MESSAGES, queue_name
+
 
 @shared_task(name="surveys.plan_campaign", soft_time_limit=25 * 60, time_limit=30 * 60)
 def plan_campaign(campaign_id: int) -> None:
@@ -91,8 +93,31 @@ def send_invitations(claim_id: str) -> None:
     dispatch.send_claimed_messages(claim_id=claim_id, now=timezone.now())
 
 
-def _send_on_messages_queue(claim_id: str) -> None:
-    send_invitations.delay(claim_id=claim_id)
+class _MessagesQueue:
+    """The dispatcher's hand-over (surveys.dispatch.HandOver): a send_invitations message per recorded claim,
+    and backpressure from the broker's count of the messages waiting on the messages queue."""
+
+    def __call__(self, claim_id: str) -> None:
+        send_invitations.delay(claim_id=claim_id)
+
+    def backed_up(self) -> bool:
+        from django.conf import settings
+
+        return waiting_messages(queue_name(MESSAGES)) >= settings.DISPATCH_MAX_WAITING_CLAIMS
+
+
+def waiting_messages(queue: str) -> int:
+    """How many messages wait on ``queue`` (not those a worker holds); 0 when it does not exist yet."""
+    from wallet_followup.celery import app
+
+    with app.connection_for_write() as connection:
+        try:
+            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+        except connection.channel_errors:
+            return 0
+
+
+_send_on_messages_queue = _MessagesQueue()
 
 
 @shared_task(name="surveys.advance_campaign_schedules")

@@ -275,6 +275,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 DISPATCH_INTERVAL_SECONDS = env_int("DISPATCH_INTERVAL_SECONDS", 60, minimum=1)
 DISPATCH_BATCH_SIZE = env_int("DISPATCH_BATCH_SIZE", 500, minimum=1, maximum=10_000)
 CLAIM_TIMEOUT_SECONDS = env_int("CLAIM_TIMEOUT_SECONDS", 10 * 60, minimum=30)
+# Backpressure: the dispatcher records no more claims while this many wait on the messages queue for a sender
+# (each holds up to DISPATCH_BATCH_SIZE messages), so a recorded claim never waits as long as CLAIM_TIMEOUT.
+DISPATCH_MAX_WAITING_CLAIMS = env_int("DISPATCH_MAX_WAITING_CLAIMS", 4, minimum=1)
 
 # Where survey links point: the public address of the customer-facing site.
 if DEBUG:

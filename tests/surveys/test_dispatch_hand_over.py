@@ -28,11 +28,15 @@ Outcome = ContactAttempt.Outcome
 class HandOver:
     """Collects the claims a tick hands over, as the messages queue would receive them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, room: int = 1_000) -> None:
         self.claims: list[str] = []
+        self.room = room  # claims the queue takes before it is backed up
 
     def __call__(self, claim_id: str) -> None:
         self.claims.append(claim_id)
+
+    def backed_up(self) -> bool:
+        return len(self.claims) >= self.room
 
     def send_all(self, now=None) -> dispatch.DispatchReport:
         report = dispatch.DispatchReport()
@@ -173,3 +177,40 @@ def test_each_email_is_recorded_as_sent_as_soon_as_the_server_took_it(settings, 
     assert FollowUp.objects.filter(status=Status.INVITED).count() == 2
     assert ContactAttempt.objects.filter(outcome=Outcome.SENT).count() == 2
     assert FollowUp.objects.filter(status=Status.IN_PROGRESS).count() == 2
+
+
+def test_the_tick_records_no_more_claims_while_the_messages_queue_is_backed_up(settings, monkeypatch, outbox):
+    settings.DISPATCH_BATCH_SIZE = 2
+    monkeypatch.setattr(dispatch, "BACKED_UP_PATIENCE_SECONDS", 0.2)
+    campaign = factories.CampaignFactory(channels=["sms"], messages_per_minute=1_000)
+    with time_machine.travel(WEDNESDAY_10, tick=True):
+        for _ in range(7):
+            due_message(campaign=campaign)
+        hand_over = HandOver(room=2)
+
+        report = dispatch.dispatch_due_follow_ups(now=timezone.now(), hand_over=hand_over)
+
+        assert report.backed_up and report.handed_over == 4
+        assert FollowUp.objects.filter(status=Status.IN_PROGRESS).count() == 4
+        assert FollowUp.objects.filter(status=Status.PLANNED).count() == 3, "left due for a later tick"
+
+        hand_over.send_all()  # the senders catch up
+        caught_up = HandOver()
+        report = dispatch.dispatch_due_follow_ups(now=timezone.now(), hand_over=caught_up)
+        assert report.handed_over == 3 and not report.backed_up
+        caught_up.send_all()
+    assert len(outbox.lines()) == 7
+    assert set(FollowUp.objects.values_list("status", flat=True)) == {Status.INVITED}
+
+
+def test_recovery_leaves_old_claims_alone_while_the_messages_queue_is_backed_up(settings, wednesday_morning, outbox):
+    due_message()
+    waiting = HandOver()
+    dispatch.dispatch_due_follow_ups(now=timezone.now(), hand_over=waiting)
+    wednesday_morning.shift(timedelta(seconds=settings.CLAIM_TIMEOUT_SECONDS + 1))
+
+    report = dispatch.recover_abandoned_claims(now=timezone.now(), hand_over=HandOver(room=0))
+
+    assert report.backed_up
+    assert waiting.send_all().sent == 1, "the waiting claim is still its own and is sent when its turn comes"
+    assert len(outbox.lines()) == 1

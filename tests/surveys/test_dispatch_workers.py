@@ -73,6 +73,8 @@ def start_worker(queue, outbox):
             SMS_BACKEND=sms_backend,
             SMS_FILE_PATH=str(outbox),
             DISPATCH_BATCH_SIZE=str(batch_size),
+            # These tests race one tick's claims; backpressure (tested in test_dispatch_hand_over) is off.
+            DISPATCH_MAX_WAITING_CLAIMS="1000",
         )
 
     yield _start
@@ -187,3 +189,14 @@ def test_the_dispatch_queue_records_the_invitations_and_the_messages_queue_sends
     finished = wait_for(lambda: not FollowUp.objects.exclude(status=FollowUp.Status.INVITED).exists())
     assert finished, f"the messages worker did not send them: {len(outbox_lines(outbox))} lines in the outbox"
     assert_each_sent_exactly_once(follow_ups, outbox)
+
+
+def test_the_broker_counts_the_claims_waiting_on_the_messages_queue(queue):
+    from surveys.tasks import send_invitations, waiting_messages
+    from wallet_followup.queues import MESSAGES, queue_name
+
+    name = queue_name(MESSAGES)
+    assert waiting_messages(name) == 0  # no worker, nothing sent yet: the queue may not even exist
+    for index in range(3):
+        send_invitations.delay(claim_id=f"dispatch:test:{index}")
+    assert waiting_messages(name) == 3
