@@ -8,6 +8,10 @@ class Heartbeat(models.Model):
     class Component(models.TextChoices):
         BEAT = "beat", _("Scheduler (beat → worker)")
         WORKER = "worker", _("Worker")
+        # Beat sends a heartbeat to each queue: a fresh row proves a worker consumes that queue.
+        WORKER_DISPATCH = "worker:dispatch", _("Worker on the dispatch queue")
+        WORKER_MESSAGES = "worker:messages", _("Worker on the messages queue")
+        WORKER_ANALYTICS = "worker:analytics", _("Worker on the analytics queue")
 
     component = models.CharField(_("component"), max_length=16, choices=Component.choices, unique=True)
     last_seen = models.DateTimeField(_("last seen"))

@@ -39,6 +39,8 @@ def _prepare_broker_folders(sender, **kwargs) -> None:
 def _install_beat_schedule(sender, **kwargs) -> None:
     from django.conf import settings
 
+    from wallet_followup.queues import KINDS, queue_name
+
     sender.conf.beat_schedule = {
         "record-beat-heartbeat": {
             "task": "ops.tasks.record_heartbeat",
@@ -46,6 +48,16 @@ def _install_beat_schedule(sender, **kwargs) -> None:
             "kwargs": {"component": "beat"},
             # A tick that waited longer than one interval is stale; the next one replaces it.
             "options": {"expires": settings.HEARTBEAT_INTERVAL_SECONDS},
+        },
+        # One heartbeat per queue, sent to that queue: the health page names the queue nobody consumes.
+        **{
+            f"record-worker-heartbeat-{kind}": {
+                "task": "ops.tasks.record_heartbeat",
+                "schedule": timedelta(seconds=settings.HEARTBEAT_INTERVAL_SECONDS),
+                "kwargs": {"component": f"worker:{kind}"},
+                "options": {"queue": queue_name(kind), "expires": settings.HEARTBEAT_INTERVAL_SECONDS},
+            }
+            for kind in KINDS
         },
         # The database says what is due; each tick claims it. A lost tick is caught up by the next.
         "dispatch-due-follow-ups": {

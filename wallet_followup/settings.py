@@ -125,7 +125,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache: Redis when configured, else a file cache every local process shares -------------
 REDIS_URL = env_url("REDIS_URL", "", schemes={"redis", "rediss"})
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "wallet_followup.cache.RedisCacheKeepingClients", "LOCATION": REDIS_URL}}
+    # Bounded waits: an unreachable Redis fails a cache call in seconds instead of holding the request.
+    CACHES = {
+        "default": {
+            "BACKEND": "wallet_followup.cache.RedisCacheKeepingClients",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -219,7 +226,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_BACKEND = (
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG and "EMAIL_HOST" not in os.environ
-    else "django.core.mail.backends.smtp.EmailBackend"
+    else "ops.mail.RecordingEmailBackend"
 )
 
 # --- Celery ---------------------------------------------------------------------------------

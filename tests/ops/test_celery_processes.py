@@ -48,3 +48,14 @@ def test_beat_ticks_reach_the_worker_through_the_broker(start, tmp_path):
     assert wait_for(lambda: Heartbeat.objects.filter(component="beat").exists()), "no beat tick arrived"
     first = Heartbeat.objects.get(component="beat").last_seen
     assert wait_for(lambda: Heartbeat.objects.get(component="beat").last_seen > first), "beat ticked only once"
+
+
+def test_a_worker_on_one_queue_answers_only_that_queues_heartbeat(start, queue, tmp_path):
+    start("worker", "--pool", "solo", "--loglevel", "WARNING", "-Q", f"{queue}messages")
+    start("beat", "--loglevel", "WARNING", "--schedule", str(tmp_path / "beat-schedule"))
+
+    assert wait_for(lambda: Heartbeat.objects.filter(component="worker:messages").exists()), "no heartbeat ran"
+    # Beat sent the same ticks to the other queues; nobody consumes them.
+    components = set(Heartbeat.objects.values_list("component", flat=True))
+    assert "worker:dispatch" not in components
+    assert "worker:analytics" not in components
