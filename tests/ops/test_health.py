@@ -1,9 +1,8 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
-
 from django.core.cache import cache
+from django.utils import timezone
 
 from ops import mail
 from ops.models import Heartbeat
