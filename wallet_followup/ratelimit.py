@@ -10,6 +10,7 @@ to twice the limit in a short time, which is the price of one number per key. Us
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 from collections.abc import Mapping
 
@@ -17,9 +18,24 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
+logger = logging.getLogger(__name__)
+
 
 def count(key: str, *, window_seconds: int) -> int:
-    """Add one to the counter under ``key`` (kept for two windows) and return the new value."""
+    """Add one to the counter under ``key`` (kept for two windows) and return the new value.
+
+    When the cache cannot be reached the limits fail open (0: nothing counted), with a warning in the log:
+    customers keep answering surveys through a Redis outage (bench/chaos.py, redis-stop), at the price of
+    no flood limit until it is back.
+    """
+    try:
+        return _count(key, window_seconds=window_seconds)
+    except Exception:  # redis-py's ConnectionError/TimeoutError, or any other cache trouble
+        logger.warning("rate limit not counted: the cache is unreachable", exc_info=True)
+        return 0
+
+
+def _count(key: str, *, window_seconds: int) -> int:
     cache = caches["default"]  # the backend itself (django.core.cache.cache is a proxy to it)
     lifetime = 2 * window_seconds
     if isinstance(cache, RedisCache):
@@ -40,8 +56,12 @@ def count(key: str, *, window_seconds: int) -> int:
 
 
 def current(key: str) -> int:
-    """The counter under ``key`` without adding to it (0 when there is none)."""
-    return int(caches["default"].get(key) or 0)
+    """The counter under ``key`` without adding to it (0 when there is none, or the cache is unreachable)."""
+    try:
+        return int(caches["default"].get(key) or 0)
+    except Exception:
+        logger.warning("rate limit not read: the cache is unreachable", exc_info=True)
+        return 0
 
 
 def window_of(now: float, window_seconds: int) -> tuple[int, int]:

@@ -105,6 +105,23 @@ def test_wang_fang_answers_her_whole_survey_without_being_limited(client, settin
     assert follow_up.status == FollowUp.Status.COMPLETED
 
 
+def test_wang_fang_answers_while_the_cache_is_unreachable_and_nothing_is_counted(client, limits, settings):
+    # A Redis outage must not stop customers answering: the limits fail open until it is back.
+    token, follow_up = factories.survey_link(survey=factories.skip_logic_survey())
+    page = reverse("public:survey", args=[token])
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "wallet_followup.cache.RedisCacheKeepingClients",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+    assert client.get(page).status_code == 200
+    assert client.post(page, {"question": "nps", "action": "next", "answer": "9"}).status_code == 302
+    assert follow_up.response.answers.count() == 1
+
+
 def test_one_link_hammered_from_many_addresses_is_refused(limits):
     limits.SURVEY_RATE_PER_LINK_PER_MINUTE = 5
     token, _follow_up = factories.survey_link(survey=factories.skip_logic_survey())
