@@ -35,6 +35,10 @@ def _prepare_broker_folders(sender, **kwargs) -> None:
             Path(options[key]).mkdir(parents=True, exist_ok=True)
 
 
+def _recovery_interval(claim_timeout_seconds: int) -> int:
+    return max(15, min(300, claim_timeout_seconds // 2))
+
+
 @app.on_after_configure.connect
 def _install_beat_schedule(sender, **kwargs) -> None:
     from django.conf import settings
@@ -65,10 +69,12 @@ def _install_beat_schedule(sender, **kwargs) -> None:
             "schedule": timedelta(seconds=settings.DISPATCH_INTERVAL_SECONDS),
             "options": {"expires": settings.DISPATCH_INTERVAL_SECONDS},
         },
+        # Every 5 minutes, or every half claim timeout when that is shorter (a deployment, or a fault
+        # scenario, that shortened CLAIM_TIMEOUT_SECONDS wants abandoned claims back as soon).
         "recover-abandoned-claims": {
             "task": "surveys.recover_abandoned_claims",
-            "schedule": timedelta(minutes=5),
-            "options": {"expires": 300},
+            "schedule": timedelta(seconds=_recovery_interval(settings.CLAIM_TIMEOUT_SECONDS)),
+            "options": {"expires": _recovery_interval(settings.CLAIM_TIMEOUT_SECONDS)},
         },
         # A missed tick only delays a start or an end by a minute; the next tick catches up.
         "advance-campaign-schedules": {

@@ -40,3 +40,19 @@ def test_the_dashboard_rollups_are_refreshed_every_minute_and_a_late_tick_is_dro
 def test_lost_imports_are_failed_and_the_api_log_is_purged_on_beat():
     tasks = {entry["task"] for entry in schedule().values()}
     assert {"imports.fail_stale_imports", "integrations.purge_api_calls"} <= tasks
+
+
+def test_abandoned_claims_are_recovered_every_five_minutes_or_sooner_with_a_short_claim_timeout(settings):
+    assert schedule()["recover-abandoned-claims"]["schedule"].total_seconds() == 300  # the default 10 min timeout
+
+    settings.CLAIM_TIMEOUT_SECONDS = 30  # a fault scenario's: a killed worker's claims come back within 45 s
+    assert schedule()["recover-abandoned-claims"]["schedule"].total_seconds() == 15
+
+
+def test_beat_sends_a_heartbeat_to_each_queue():
+    entries = [entry for entry in schedule().values() if entry.get("kwargs", {}).get("component", "").startswith("w")]
+    assert sorted(entry["kwargs"]["component"] for entry in entries) == [
+        "worker:analytics",
+        "worker:dispatch",
+        "worker:messages",
+    ]
