@@ -119,8 +119,12 @@ class Stack:
     def __post_init__(self) -> None:
         self.work = Path(self.work).resolve()
         self.work.mkdir(parents=True, exist_ok=True)
-        self.work.chmod(0o755)  # the postgres user must reach its cluster inside
         (self.work / "logs").mkdir(exist_ok=True)
+        # The cluster belongs to the postgres user, who must reach it: in the work folder when every folder
+        # above it lets others through, else (pytest's 0700 temporary folders) in one of its own under /tmp.
+        reachable = all(os.stat(p).st_mode & 0o001 for p in self.work.parents)
+        self.pg_home = self.work if reachable else Path(tempfile.mkdtemp(prefix="stack-pg-"))
+        self.pg_home.chmod(0o755)
         for name in ("pg_port", "redis_port", "smtp_port", "web_port"):
             if not getattr(self, name):
                 setattr(self, name, free_port())
@@ -128,7 +132,11 @@ class Stack:
     # --- Paths and addresses ----------------------------------------------------------------------------
     @property
     def pgdata(self) -> Path:
-        return self.work / "pgdata"
+        return self.pg_home / "pgdata"
+
+    @property
+    def pg_log(self) -> Path:
+        return self.pg_home / "postgres.log"
 
     @property
     def sms_file(self) -> Path:
@@ -179,6 +187,7 @@ class Stack:
             "DATABASE_URL": self.database_url,
             "DATABASE_CONNECT_TIMEOUT": "3",
             "REDIS_URL": self.redis_url,
+            "CELERY_BROKER_URL": self.redis_url,
             "CELERY_QUEUE_PREFIX": self.queue_prefix,
             "HEARTBEAT_INTERVAL_SECONDS": str(self.heartbeat_seconds),
             "DISPATCH_INTERVAL_SECONDS": str(self.dispatch_seconds),
@@ -254,6 +263,10 @@ class Stack:
                 self.stop(name, timeout=15)
         if self.pgdata.exists():
             self.stop_postgres(mode="fast")
+        if self.pg_home != self.work:  # a cluster outside the work folder: keep its log, drop the data
+            if self.pg_log.exists():
+                shutil.copy(self.pg_log, self.log("postgres"))
+            shutil.rmtree(self.pg_home, ignore_errors=True)
 
     # --- PostgreSQL -------------------------------------------------------------------------------------
     def _as_postgres(self, argv: list[str]) -> list[str]:
@@ -265,9 +278,8 @@ class Stack:
             return
         self.pgdata.mkdir(mode=0o700)
         shutil.chown(self.pgdata, "postgres", "postgres")
-        self.log("postgres").touch()
-        shutil.chown(self.log("postgres"), "postgres", "postgres")
-        (self.work / "logs").chmod(0o777)
+        self.pg_log.touch()
+        shutil.chown(self.pg_log, "postgres", "postgres")
         subprocess.run(  # noqa: S603
             self._as_postgres([pg_bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "-A", "trust",
                                "-E", "UTF8", "--no-locale"]),
@@ -285,12 +297,12 @@ class Stack:
     def start_postgres(self, timeout: float = 60) -> None:
         self.init_postgres()
         subprocess.run(  # noqa: S603
-            self._as_postgres([pg_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log("postgres")),
+            self._as_postgres([pg_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.pg_log),
                                "-w", "-t", str(int(timeout)), "start"]),
             check=True, stdout=subprocess.DEVNULL, timeout=timeout + 10,
         )  # fmt: skip
         if not wait_for(lambda: port_open(self.db_host, self.pg_port), timeout=timeout, step=0.2):
-            raise RuntimeError(f"PostgreSQL did not open {self.db_host}:{self.pg_port}; see {self.log('postgres')}")
+            raise RuntimeError(f"PostgreSQL did not open {self.db_host}:{self.pg_port}; see {self.pg_log}")
 
     def stop_postgres(self, mode: str = "fast", timeout: float = 60) -> None:
         """``pg_ctl stop -m fast`` (clean) or ``-m immediate`` (a crash: recovery from the WAL at next start)."""
