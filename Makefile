@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo setup run test lint check-migrations messages vendor chromium clean help bench
+.PHONY: demo setup run test lint check-migrations messages vendor chromium clean help bench chaos
 
 help:
 	@echo "make demo   - install, migrate, load demo data and run web + worker + beat (SQLite, no servers)"
@@ -59,6 +59,12 @@ bench: $(STAMP)
 
 vendor:
 	scripts/vendor-assets.sh
+
+# The fault scenarios against a whole stack of their own (PostgreSQL cluster, Redis, SMTP, gunicorn, Celery):
+# one PASS/FAIL line each (bench/chaos.py; docs/benchmarks/chaos.md). Waits up to 31 min for a contact window
+# to close. CHAOS_ARGS=--fast runs the CI subset.
+chaos: $(STAMP)
+	$(BIN)/python bench/chaos.py $(CHAOS_ARGS)
 
 clean:
 	rm -rf var
