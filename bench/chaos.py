@@ -424,9 +424,24 @@ class Chaos:
     def wait_sent(self, campaign: int, at_least: int, timeout: float = 120) -> bool:
         return wait_for(lambda: db_retry(sent_count, campaign) >= at_least, timeout=timeout, step=0.5)
 
-    def wait_invited(self, campaign: int, timeout: float) -> bool:
+    def wait_invited(self, campaign: int, timeout: float, outcome: Outcome | None = None) -> bool:
         total = self.customers
-        return wait_for(lambda: db_retry(statuses, campaign)["invited"] >= total, timeout=timeout, step=1)
+
+        def done() -> bool:
+            if outcome is not None:
+                self.supervise(outcome)
+            return db_retry(statuses, campaign)["invited"] >= total
+
+        return wait_for(done, timeout=timeout, step=1)
+
+    def supervise(self, outcome: Outcome) -> None:
+        """What systemd's Restart=always does in production: start again an app process that died by itself
+        (not one the scenario stopped), and count it: a crash is a finding even when nothing is lost."""
+        for name in ("web", "worker", "beat"):
+            part = self.stack.parts.get(name)
+            if part is not None and part.process is not None and not part.running:
+                self.stack.start(name)
+                outcome.figures[f"{name}_crashed_restarted"] = outcome.figures.get(f"{name}_crashed_restarted", 0) + 1
 
     def heal(self) -> None:
         """Every part running again, the SMTP server normal (between scenarios)."""
@@ -439,7 +454,7 @@ class Chaos:
                detail: str = "", timeout: float = 300, window_end=None) -> Outcome:  # fmt: skip
         started = time.monotonic()
         if window_end is None:
-            self.wait_invited(campaign, timeout)
+            self.wait_invited(campaign, timeout, outcome)
         outcome.figures["drain_s"] = round(time.monotonic() - started, 1)
         recovered = fault[1]
         wait_for(lambda: poller.all_ok_after(recovered) is not None, timeout=90, step=1)
