@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -124,7 +125,7 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
     parser.add_argument("--customers", type=int, default=100_000, help="the campaign to dispatch")
     parser.add_argument("--seconds", type=float, default=120, help="the load")
     parser.add_argument("--trivial-seconds", type=float, default=20, help="the reference, before the load")
-    parser.add_argument("--drain-seconds", type=float, default=1200, help="at most, after the load")
+    parser.add_argument("--drain-seconds", type=float, default=2400, help="at most, after the load")
     parser.add_argument("--links", type=int, default=0, help="invited customers' links (default: enough)")
     parser.add_argument("--submitters", type=int, default=16, help="customer threads")
     parser.add_argument("--agents", type=int, default=8)
@@ -207,9 +208,14 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
         launched_at = datetime.now(UTC)
         load_data.launch(scenario, by_username=scenario.managers[0].username)
         with SentSampler(scenario.campaign_id) as sampler:
+            client_cpu = resource.getrusage(resource.RUSAGE_SELF)
             load_started = time.monotonic()
             elapsed = load_client.run_load(stack.base_url, scenario, seconds=args.seconds, plan=plan, recorder=recorder)
             load_ended = time.monotonic()
+            used = resource.getrusage(resource.RUSAGE_SELF)
+            report["client_cpu_share"] = (
+                used.ru_utime + used.ru_stime - client_cpu.ru_utime - client_cpu.ru_stime
+            ) / elapsed
             report["load_after"] = _load_average()
             report["endpoints"] = recorder.summary(elapsed)
             report["load_seconds"] = elapsed
@@ -222,17 +228,22 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
 
             # 4. Drain.
             drain_started = time.monotonic()
-            while time.monotonic() - drain_started < args.drain_seconds:
+            for tick in range(int(args.drain_seconds / SAMPLE_SECONDS) + 1):
                 planning = _planning(scenario.campaign_id)
-                if planning["status"] in ("done", "failed") and not _due_count(scenario.campaign_id, datetime.now(UTC)):
+                due = _due_count(scenario.campaign_id, datetime.now(UTC))
+                if planning["status"] in ("done", "failed") and not due:
+                    break
+                if tick % 12 == 0:
+                    print(f"drain: {sampler.samples[-1][1] if sampler.samples else 0:,} sent, {due:,} due", flush=True)
+                if time.monotonic() - drain_started >= args.drain_seconds:
                     break
                 time.sleep(SAMPLE_SECONDS)
             drained_at = datetime.now(UTC)
             report["drain_seconds"] = time.monotonic() - drain_started
-        samples = sampler.samples
+        samples = [*sampler.samples, (time.monotonic(), _sent_count(scenario.campaign_id))]
         report["planning"] = _planning(scenario.campaign_id)
         report["launched_at"] = launched_at
-        report["dispatch"] = _dispatch_figures(scenario.campaign_id, samples, load_started, load_ended, launched_at)
+        report["dispatch"] = _dispatch_figures(samples, load_started, load_ended, launched_at, _handed_over_at(stack))
         print(f"drained in {report['drain_seconds']:.0f} s: {report['dispatch']}")
 
         # 5. Exactly once.
@@ -262,27 +273,32 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
             print(f"kept {work}")
 
 
-def _dispatch_figures(campaign_id: int, samples, load_started: float, load_ended: float, launched_at) -> dict:
-    from django.db.models import Max, Min
+def _handed_over_at(stack: Stack) -> list[datetime]:
+    """When each message left: the SMS outbox's ``sent_at`` and the SMTP server's time of acceptance (the
+    attempts' own timestamps are the batch's moment, taken before sending)."""
+    from bench.exactly_once import read_jsonl
 
-    from surveys.models import ContactAttempt
+    moments = [datetime.fromisoformat(r["sent_at"]) for r in read_jsonl(stack.sms_file) if r.get("sent_at")]
+    moments += [datetime.fromtimestamp(r["time"], UTC) for r in read_jsonl(stack.smtp_file) if r.get("time")]
+    return sorted(moments)
 
-    sent = ContactAttempt.objects.filter(follow_up__campaign_id=campaign_id, outcome="sent")
-    span = sent.aggregate(first=Min("started_at"), last=Max("started_at"))
-    total = sent.count()
+
+def _dispatch_figures(samples, load_started: float, load_ended: float, launched_at, handed_over) -> dict:
     during = [(t, n) for t, n in samples if load_started <= t <= load_ended]
     in_load = (during[-1][1] - during[0][1]) if len(during) > 1 else 0
     load_minutes = (during[-1][0] - during[0][0]) / 60 if len(during) > 1 else 0
     figures = {
-        "sent": total,
+        "sent": samples[-1][1] if samples else 0,
+        "handed_over": len(handed_over),
         "sent_during_load": in_load,
         "per_minute_during_load": in_load / load_minutes if load_minutes else 0.0,
     }
-    if span["first"] and span["last"] and span["last"] > span["first"]:
-        figures["first_after_launch_s"] = (span["first"] - launched_at).total_seconds()
-        figures["all_sent_after_launch_s"] = (span["last"] - launched_at).total_seconds()
-        figures["per_minute_first_to_last"] = total / ((span["last"] - span["first"]).total_seconds() / 60)
-    # Peak: the best rate between two samples a minute or so apart.
+    if len(handed_over) > 1:
+        first, last = handed_over[0], handed_over[-1]
+        figures["first_after_launch_s"] = (first - launched_at).total_seconds()
+        figures["all_sent_after_launch_s"] = (last - launched_at).total_seconds()
+        figures["per_minute_first_to_last"] = len(handed_over) / max((last - first).total_seconds() / 60, 1e-9)
+    # The best rate between two samples a minute or so apart.
     best = 0.0
     for i, (t0, n0) in enumerate(samples):
         for t1, n1 in samples[i + 1 :]:
@@ -334,7 +350,8 @@ def _write_report(report: dict, output: Path) -> None:
             f"- Invitations sent during the load: {dispatch['sent_during_load']:,}, "
             f"**{dispatch['per_minute_during_load']:,.0f} a minute** (sampled every {SAMPLE_SECONDS} s); "
             f"best minute of the run {dispatch['peak_per_minute']:,.0f}.",
-            f"- All {dispatch['sent']:,} sent by {dispatch.get('all_sent_after_launch_s', nan):.0f} s after the launch "
+            f"- All {dispatch['sent']:,} SENT ({dispatch['handed_over']:,} in the outbox and SMTP file) by "
+            f"{dispatch.get('all_sent_after_launch_s', nan):.0f} s after the launch "
             f"(the first at {dispatch.get('first_after_launch_s', nan):.0f} s): "
             f"{dispatch.get('per_minute_first_to_last', 0):,.0f} a minute from the first to the last; "
             f"the drain after the load took {report['drain_seconds']:.0f} s.",
@@ -364,7 +381,8 @@ their queues and managers reload the concern dashboard, all against one stack on
 | load average (1/5/15 min) before the load | {report["load_before"]} |
 | load average right after the load | {report["load_after"]} |
 
-The machine is shared with other jobs; the client, gunicorn, the workers and PostgreSQL share its cores.
+The machine is shared with other jobs; the client, gunicorn, the workers and PostgreSQL share its cores (the load
+client itself used {report["client_cpu_share"]:.0%} of one core during the load).
 
 ## Settings
 
