@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import resource
 import shutil
 import sys
@@ -108,14 +109,16 @@ class SentSampler:
         self.thread.join(timeout=30)
 
 
-def _log_problems(stack: Stack) -> dict[str, int]:
-    """Tracebacks and ERROR lines in each part's log (server-side trouble the client may not see)."""
+def _log_problems(stack: Stack) -> dict[str, dict[str, int]]:
+    """Per part's log: tracebacks and ERROR lines (server-side trouble the client may not see), and the
+    dispatcher's "recovered abandoned claims" warnings (claims that waited longer than CLAIM_TIMEOUT_SECONDS)."""
     found = {}
     for log in sorted((stack.work / "logs").glob("*.log")):
-        text = log.read_text(errors="replace")
-        found[log.stem] = text.count("Traceback") + sum(
-            1 for line in text.splitlines() if " ERROR" in line or "ERROR/" in line
-        )
+        lines = log.read_text(errors="replace").splitlines()
+        found[log.stem] = {
+            "errors": sum(1 for line in lines if "Traceback" in line or " ERROR" in line or "ERROR/" in line),
+            "recoveries": sum(1 for line in lines if "recovered abandoned claims" in line),
+        }
     return found
 
 
@@ -132,6 +135,7 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
     parser.add_argument("--managers", type=int, default=2)
     parser.add_argument("--messages-per-minute", type=int, default=100_000, help="the campaign's throttle")
     parser.add_argument("--dispatch-interval", type=int, default=10, help="seconds between dispatcher ticks")
+    parser.add_argument("--claim-timeout", type=int, default=600, help="CLAIM_TIMEOUT_SECONDS (production: 600)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--messages-concurrency", type=int, default=2, help="the messages worker's processes")
     parser.add_argument("--work", type=Path, default=None, help="the stack's folder (default: a new temporary one)")
@@ -149,6 +153,7 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
         queue_prefix="fullstack-",
         heartbeat_seconds=10,
         dispatch_seconds=args.dispatch_interval,
+        claim_timeout_seconds=args.claim_timeout,
         web_workers=args.web_workers,
         extra_env={
             "DJANGO_SETTINGS_MODULE": "bench.benchsite",  # the project plus the trivial view
@@ -263,6 +268,8 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
         report["log_problems"] = _log_problems(stack)
         report["machine"] = machine()
         report["zones"] = scenario.zones
+        with (work / "report.pickle").open("wb") as kept:  # to write the report again from a kept run
+            pickle.dump(report, kept)
         _write_report(report, args.output)
         print(f"written to {args.output}")
     finally:
@@ -332,7 +339,8 @@ def _write_report(report: dict, output: Path) -> None:
     )  # fmt: skip
     errors = "\n".join(f"- {kind}: {n}" for kind, n in sorted(report["errors"].items())) or "- none"
     samples = "\n".join(f"    {s}" for s in report["error_samples"][:20])
-    logs = ", ".join(f"{name} {n}" for name, n in report["log_problems"].items())
+    logs = ", ".join(f"{name} {n['errors']}" for name, n in report["log_problems"].items())
+    recoveries = sum(n["recoveries"] for n in report["log_problems"].values())
     survey_rps = sum(e["rps"] for name, e in endpoints.items() if name.startswith("survey"))
     reference_row = (
         f"| **trivial view, reference (alone, {args['submitters']} threads, {args['trivial_seconds']:.0f} s)** | "
@@ -418,7 +426,8 @@ Latency histogram (requests per bucket):
 Errors by kind:
 {errors}
 {f"{chr(10)}First errors:{chr(10)}{chr(10)}{samples}{chr(10)}" if samples else ""}
-Tracebacks or ERROR lines in the processes' logs: {logs}.
+Tracebacks or ERROR lines in the processes' logs: {logs}. The dispatcher recovered "abandoned" claims
+{recoveries} times (claims older than CLAIM_TIMEOUT_SECONDS = {args["claim_timeout"]} s).
 
 ## Dispatch
 
