@@ -26,6 +26,7 @@ Aims only at the stack's own addresses (127.0.0.1 by default); every loop is bou
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import pickle
@@ -80,21 +81,63 @@ def _planning(campaign_id: int) -> dict:
     }
 
 
+def _cpu_seconds(stack: Stack) -> dict[str, float]:
+    """CPU seconds used so far by each part of the stack and by PostgreSQL: every live process of the part's
+    process group, plus the children its leader has reaped (PostgreSQL: one backend per request, as the
+    app does not keep connections); from /proc, in clock ticks."""
+    tick = os.sysconf("SC_CLK_TCK")
+    processes = []  # (pid, ppid, pgid, own ticks, reaped children's ticks)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        ppid, pgid = int(fields[1]), int(fields[2])
+        processes.append((pid, ppid, pgid, int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])))
+    usage = {}
+    for name, part in stack.parts.items():
+        if part.process is not None:
+            leader = part.process.pid
+            usage[name] = sum(
+                own + (reaped if pid == leader else 0) for pid, _pp, g, own, reaped in processes if g == leader
+            )
+    with contextlib.suppress(OSError, ValueError):
+        postmaster = int((stack.pgdata / "postmaster.pid").read_text().split()[0])
+        usage["postgresql"] = sum(
+            own + (reaped if pid == postmaster else 0)
+            for pid, ppid, _g, own, reaped in processes
+            if postmaster in (pid, ppid)
+        )
+    me = os.getpid()
+    usage["load client"] = sum(own for pid, *_rest, own, _r in processes if pid == me)
+    return {name: ticks / tick for name, ticks in usage.items()}
+
+
 class SentSampler:
     """The campaign's SENT count every few seconds, from a thread of its own (one count query each)."""
 
     def __init__(self, campaign_id: int) -> None:
         self.campaign_id = campaign_id
         self.samples: list[tuple[float, int]] = []
+        self.claims: list[tuple[int, float]] = []  # (follow-ups claimed and not sent yet, the oldest claim's age)
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name="sent-sampler", daemon=True)
 
     def _run(self) -> None:
         from django.db import connection
+        from django.db.models import Count, Min
+
+        from surveys.models import FollowUp
 
         try:
             for _ in range(100_000):
                 self.samples.append((time.monotonic(), _sent_count(self.campaign_id)))
+                claimed = FollowUp.objects.filter(
+                    campaign_id=self.campaign_id, status=FollowUp.Status.IN_PROGRESS
+                ).aggregate(n=Count("id"), oldest=Min("claimed_at"))
+                oldest = (datetime.now(UTC) - claimed["oldest"]).total_seconds() if claimed["oldest"] else 0.0
+                self.claims.append((claimed["n"], oldest))
                 if self.stopped.wait(SAMPLE_SECONDS):
                     return
         finally:
@@ -214,9 +257,12 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
         load_data.launch(scenario, by_username=scenario.managers[0].username)
         with SentSampler(scenario.campaign_id) as sampler:
             client_cpu = resource.getrusage(resource.RUSAGE_SELF)
+            cpu_before = _cpu_seconds(stack)
             load_started = time.monotonic()
             elapsed = load_client.run_load(stack.base_url, scenario, seconds=args.seconds, plan=plan, recorder=recorder)
             load_ended = time.monotonic()
+            cpu_after = _cpu_seconds(stack)
+            report["cpu"] = {name: (cpu_after[name] - cpu_before.get(name, 0.0)) / elapsed for name in cpu_after}
             used = resource.getrusage(resource.RUSAGE_SELF)
             report["client_cpu_share"] = (
                 used.ru_utime + used.ru_stime - client_cpu.ru_utime - client_cpu.ru_stime
@@ -246,9 +292,14 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
             drained_at = datetime.now(UTC)
             report["drain_seconds"] = time.monotonic() - drain_started
         samples = [*sampler.samples, (time.monotonic(), _sent_count(scenario.campaign_id))]
+        report["claims"] = {
+            "most_waiting": max((n for n, _age in sampler.claims), default=0),
+            "oldest_age_s": max((age for _n, age in sampler.claims), default=0.0),
+        }
         report["planning"] = _planning(scenario.campaign_id)
         report["launched_at"] = launched_at
-        report["dispatch"] = _dispatch_figures(samples, load_started, load_ended, launched_at, _handed_over_at(stack))
+        handed_over = _handed_over_at(stack, scenario.campaign_id)
+        report["dispatch"] = _dispatch_figures(samples, load_started, load_ended, launched_at, handed_over)
         print(f"drained in {report['drain_seconds']:.0f} s: {report['dispatch']}")
 
         # 5. Exactly once.
@@ -280,13 +331,28 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
             print(f"kept {work}")
 
 
-def _handed_over_at(stack: Stack) -> list[datetime]:
-    """When each message left: the SMS outbox's ``sent_at`` and the SMTP server's time of acceptance (the
-    attempts' own timestamps are the batch's moment, taken before sending)."""
-    from bench.exactly_once import read_jsonl
+def _handed_over_at(stack: Stack, campaign_id: int) -> list[datetime]:
+    """When each of the campaign's messages left: the SMS outbox's ``sent_at`` and the SMTP server's time of
+    acceptance (the attempts' own timestamps are the batch's moment, taken before sending)."""
+    from bench.exactly_once import EMAIL_ID, SMS_KEY, read_jsonl
+    from surveys.models import ContactAttempt
 
-    moments = [datetime.fromisoformat(r["sent_at"]) for r in read_jsonl(stack.sms_file) if r.get("sent_at")]
-    moments += [datetime.fromtimestamp(r["time"], UTC) for r in read_jsonl(stack.smtp_file) if r.get("time")]
+    ours = set(ContactAttempt.objects.filter(follow_up__campaign_id=campaign_id).values_list("id", flat=True))
+
+    def of_campaign(pattern, key) -> bool:
+        match = pattern.match(str(key or ""))
+        return match is not None and int(match.group(1)) in ours
+
+    moments = [
+        datetime.fromisoformat(r["sent_at"])
+        for r in read_jsonl(stack.sms_file)
+        if r.get("sent_at") and of_campaign(SMS_KEY, r.get("idempotency_key"))
+    ]
+    moments += [
+        datetime.fromtimestamp(r["time"], UTC)
+        for r in read_jsonl(stack.smtp_file)
+        if r.get("time") and of_campaign(EMAIL_ID, r.get("message_id"))
+    ]
     return sorted(moments)
 
 
@@ -340,6 +406,7 @@ def _write_report(report: dict, output: Path) -> None:
     errors = "\n".join(f"- {kind}: {n}" for kind, n in sorted(report["errors"].items())) or "- none"
     samples = "\n".join(f"    {s}" for s in report["error_samples"][:20])
     logs = ", ".join(f"{name} {n['errors']}" for name, n in report["log_problems"].items())
+    cpu = ", ".join(f"{name} {share:.2f}" for name, share in sorted(report.get("cpu", {}).items(), key=lambda i: -i[1]))
     recoveries = sum(n["recoveries"] for n in report["log_problems"].values())
     survey_rps = sum(e["rps"] for name, e in endpoints.items() if name.startswith("survey"))
     reference_row = (
@@ -363,6 +430,9 @@ def _write_report(report: dict, output: Path) -> None:
             f"(the first at {dispatch.get('first_after_launch_s', nan):.0f} s): "
             f"{dispatch.get('per_minute_first_to_last', 0):,.0f} a minute from the first to the last; "
             f"the drain after the load took {report['drain_seconds']:.0f} s.",
+            f"- Claimed by the dispatch tick and waiting for the messages worker: at most "
+            f"{report['claims']['most_waiting']:,} follow-ups; the oldest claim was at most "
+            f"{report['claims']['oldest_age_s']:.0f} s old (CLAIM_TIMEOUT_SECONDS {args['claim_timeout']} s).",
         ]
     )
     summary = (
@@ -390,7 +460,9 @@ their queues and managers reload the concern dashboard, all against one stack on
 | load average right after the load | {report["load_after"]} |
 
 The machine is shared with other jobs; the client, gunicorn, the workers and PostgreSQL share its cores (the load
-client itself used {report["client_cpu_share"]:.0%} of one core during the load).
+client itself used {report["client_cpu_share"]:.0%} of one core during the load). Cores used by each part during
+the load (CPU seconds ÷ wall seconds): {cpu}; the stack and client together {sum(report.get("cpu", {}).values()):.2f} of
+the machine's {machine["cpus"]} (other jobs on the machine had the rest).
 
 ## Settings
 

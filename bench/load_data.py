@@ -231,7 +231,8 @@ def prepare(
                     channel="sms",
                     status=FollowUp.Status.INVITED,
                     attempts=1,
-                    scheduled_for=now - timedelta(hours=1),
+                    # As the dispatcher leaves an invited follow-up: scheduled_for holds its reminder's moment.
+                    scheduled_for=now - timedelta(hours=1) + invited.remind_after,
                     expires_at=now + timedelta(days=14),
                 )
                 for customer in submitters_qs.iterator(chunk_size=5000)
