@@ -42,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+from bench import summary  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
 SAMPLE_SECONDS = 5
@@ -184,6 +185,7 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
     parser.add_argument("--work", type=Path, default=None, help="the stack's folder (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, outbox, database files)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "fullstack.md")
+    summary.add_argument(parser)
     args = parser.parse_args()
     if args.quick:
         args.customers, args.seconds, args.trivial_seconds = 10_000, 30, 10
@@ -322,6 +324,7 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
         with (work / "report.pickle").open("wb") as kept:  # to write the report again from a kept run
             pickle.dump(report, kept)
         _write_report(report, args.output)
+        summary.write(args.summary_json, _summary_rows(report))
         print(f"written to {args.output}")
     finally:
         stack.close()
@@ -380,6 +383,48 @@ def _dispatch_figures(samples, load_started: float, load_ended: float, launched_
                 break
     figures["peak_per_minute"] = best
     return figures
+
+
+def _summary_rows(report: dict) -> list[dict]:
+    """The headline figures for bench/run_all.py: throughput and the worst p99 beside the trivial view measured
+    alone, errors, the dispatch rate during the load, and the exactly-once checks."""
+    reference, endpoints = report["reference"], report["endpoints"].values()
+    errors = sum(e["errors"] for e in endpoints)
+    worst = max((e["p99"] for e in endpoints), default=0.0)
+    rows = [
+        summary.row(
+            "full stack under load, requests/s (all endpoints)",
+            figure=sum(e["rps"] for e in endpoints),
+            unit="req/s",
+            reference="trivial view alone",
+            reference_figure=reference["rps"],
+        ),
+        summary.row(
+            "full stack under load, worst endpoint p99",
+            figure=worst,
+            unit="ms",
+            reference="trivial view alone, p99",
+            reference_figure=reference["p99"],
+        ),
+        summary.row("full stack under load, errors", figure=errors, unit="", target="0", met=errors == 0),
+        summary.row(
+            "full stack, invitations sent a minute during the load",
+            figure=report["dispatch"]["per_minute_during_load"],
+            unit="/min",
+        ),
+    ]
+    for check in report["checks"]:
+        counted, figure = next(iter(check.figures.items()), ("", 0))  # submissions accepted, follow-ups due
+        rows.append(
+            summary.row(
+                f"full stack, exactly once: {check.name}",
+                figure=figure,
+                unit=counted,
+                target="no loss, no duplicate, none outside its window",
+                met=check.ok,
+            )
+        )
+    return rows
 
 
 def _write_report(report: dict, output: Path) -> None:
