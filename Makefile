@@ -8,6 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: demo setup run test lint check-migrations messages vendor chromium clean help bench chaos
+.PHONY: multihost
 
 help:
 	@echo "make demo   - install, migrate, load demo data and run web + worker + beat (SQLite, no servers)"
@@ -68,3 +69,8 @@ chaos: $(STAMP)
 
 clean:
 	rm -rf var
+
+# The stack split across hosts (network namespaces; root): docs/benchmarks/multihost.md. MULTIHOST_ARGS=--check
+# proves only the hosts and the queues; MULTIHOST_ARGS=--cleanup removes what a crashed run left.
+multihost: $(STAMP)
+	$(BIN)/python bench/multihost.py $(MULTIHOST_ARGS)
