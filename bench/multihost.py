@@ -33,8 +33,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +70,14 @@ def wait_until(predicate, *, timeout: float, step: float = 0.25, what: str) -> N
     raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def split_stack(work: Path, *, web_workers: int = 4, concurrency: dict[str, int] | None = None) -> Stack:
+def split_stack(
+    work: Path,
+    *,
+    web_workers: int = 2,
+    concurrency: dict[str, int] | None = None,
+    extra_env: dict[str, str] | None = None,
+    dispatch_seconds: int = 5,
+) -> Stack:
     """bench/stack.py's Stack with each part behind its host's prefix and every address a host's.
 
     The servers are not started; ``start_split`` does that, host by host."""
@@ -88,7 +98,7 @@ def split_stack(work: Path, *, web_workers: int = 4, concurrency: dict[str, int]
         database="wallet_multihost",
         queue_prefix=QUEUE_PREFIX,
         heartbeat_seconds=5,
-        dispatch_seconds=5,
+        dispatch_seconds=dispatch_seconds,
         claim_timeout_seconds=60,
         web_workers=web_workers,
         prefixes=prefixes,
@@ -98,6 +108,7 @@ def split_stack(work: Path, *, web_workers: int = 4, concurrency: dict[str, int]
             "REDIS_URL": f"redis://:{password}@{DB.address}:{REDIS_PORT}/0",
             "DJANGO_SETTINGS_MODULE": "bench.benchsite",
             "LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
         },
     )
     stack.redis_password = password
@@ -110,11 +121,10 @@ def _remember(stack: Stack) -> None:
     STATE_FILE.write_text(json.dumps({"pids": pids, "pgdata": str(stack.pgdata)}))
 
 
-def start_split(stack: Stack) -> None:
-    """The db host's PostgreSQL and Redis, the SMTP server on the messages host, the database migrated from
-    the web host, gunicorn on the web host, one worker per worker host on its queues, beat on the beat host.
-    Stack.bind is each server's own host address when it starts (PostgreSQL and Redis listen on the db
-    host's address only)."""
+def start_servers(stack: Stack) -> None:
+    """The db host's PostgreSQL (listening on its address only, trust for the subnet) and Redis (password),
+    the SMTP server on the messages host, and the database migrated from the web host. ``Stack.bind`` is
+    each server's own host address when it starts."""
     stack.bind = DB.address
     stack.init_postgres()
     hba = stack.pgdata / "pg_hba.conf"
@@ -127,10 +137,14 @@ def start_split(stack: Stack) -> None:
     stack.start_smtp()
     _remember(stack)
     stack.migrate()
+
+
+def start_app(stack: Stack) -> None:
+    """gunicorn on the web host, one worker per worker host on its queues (each host its own VAR_DIR)."""
     stack.bind = WEB.address
     stack.start_web()
     for name, (host, kinds) in WORKERS.items():
-        var = stack.work / host.name / "var"  # each host its own local state
+        var = stack.work / host.name / "var"
         var.mkdir(parents=True, exist_ok=True)
         stack.add_worker(name, kinds=kinds, concurrency=stack.concurrency[name], VAR_DIR=str(var))
         stack.start(name)
@@ -241,7 +255,8 @@ def check(args: argparse.Namespace) -> int:
         print(f"1. hosts: {len(network.hosts)} namespaces on {netns.BRIDGE} ({netns.SUBNET}); mesh {problems or 'ok'}")
         if problems:
             return 1
-        start_split(stack)
+        start_servers(stack)
+        start_app(stack)
         reach = [(DB.address, PG_PORT), (DB.address, REDIS_PORT)]
         unreachable = {h.name: r for h in network.hosts if set((r := network.probe(h, reach)).values()) != {"open"}}
         loopback = network.probe(DB, [("127.0.0.1", PG_PORT), ("127.0.0.1", REDIS_PORT)])
@@ -272,18 +287,396 @@ def check(args: argparse.Namespace) -> int:
         atexit.unregister(teardown)
 
 
+# --- The load run: the same figures as the one-machine run, over the hosts -----------------------------------
+
+SAMPLE_SECONDS = 5
+
+
+def task_hosts(stack: Stack) -> Counter:
+    """(task name, host) → how many runs the workers' logs show."""
+    counts: Counter = Counter()
+    for name, (host, _kinds) in WORKERS.items():
+        for task_name in tasks_run(stack.log(name)).values():
+            counts[task_name, host.name] += 1
+    return counts
+
+
+def check_task_hosts(counts: Counter) -> list[str]:
+    """Each task ran only on the host of its queue (wallet_followup/queues.py): the violations."""
+    from wallet_followup.queues import DISPATCH, QUEUE_OF_TASK
+
+    host_of_kind = {kind: host.name for host, kinds in WORKERS.values() for kind in kinds}
+    wrong = []
+    for (task_name, host), n in sorted(counts.items()):
+        expected = host_of_kind[QUEUE_OF_TASK.get(task_name, DISPATCH)]
+        if host != expected and not task_name.startswith("ops.tasks.record_heartbeat"):
+            wrong.append(f"{task_name} ran {n}× on {host} (its queue is on {expected})")
+    return wrong
+
+
+class SentSampler:
+    """The campaign's SENT attempts every few seconds, from a thread of its own (bounded)."""
+
+    def __init__(self, campaign_id: int) -> None:
+        self.campaign_id = campaign_id
+        self.samples: list[tuple[float, int]] = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        from surveys.models import ContactAttempt
+
+        sent = ContactAttempt.objects.filter(follow_up__campaign_id=self.campaign_id, outcome="sent")
+        try:
+            for _ in range(100_000):
+                self.samples.append((time.monotonic(), sent.count()))
+                if self.stopped.wait(SAMPLE_SECONDS):
+                    return
+        finally:
+            connection.close()
+
+    def __enter__(self) -> SentSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=30)
+
+    def per_minute(self, start: float, end: float) -> tuple[int, float]:
+        during = [(t, n) for t, n in self.samples if start <= t <= end]
+        if len(during) < 2:
+            return 0, 0.0
+        sent = during[-1][1] - during[0][1]
+        return sent, sent / ((during[-1][0] - during[0][0]) / 60)
+
+
+def _still_due(campaign_id: int) -> tuple[str, int]:
+    from django.utils import timezone
+
+    from surveys.models import Campaign, FollowUp
+
+    status = Campaign.objects.get(pk=campaign_id).planning_status
+    due = FollowUp.objects.filter(
+        campaign_id=campaign_id,
+        status__in=(FollowUp.Status.PLANNED, FollowUp.Status.IN_PROGRESS),
+        scheduled_for__lte=timezone.now(),
+    ).count()
+    return status, due
+
+
+def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one run, in the order of the report
+    """Hosts, servers, data, reference, load with the campaign dispatched, drain, checks, report."""
+    work = Path(tempfile.mkdtemp(prefix="wf-multihost-"))
+    network = netns.Network()
+    stack = split_stack(
+        work,
+        web_workers=args.web_workers,
+        concurrency={"worker-messages": args.messages_concurrency},
+        extra_env={"TRUSTED_PROXY_COUNT": "1"},  # customers come through a proxy, each from its own address
+        dispatch_seconds=args.dispatch_interval,
+    )
+
+    def teardown() -> None:
+        stack.close()
+        netns.cleanup()
+        STATE_FILE.unlink(missing_ok=True)
+        shutil.rmtree(stack.pgdata, ignore_errors=True)
+
+    atexit.register(teardown)
+    report: dict = {"command": " ".join(["bench/multihost.py", *sys.argv[1:]]), "args": vars(args)}
+    try:
+        started = time.monotonic()
+        network.create()
+        problems = network.check_mesh()
+        if problems:
+            raise SystemExit(f"the hosts do not reach each other: {problems}")
+        start_servers(stack)
+        os.environ.update(stack.environment())  # this process: the operator's side, in the root namespace
+        import django
+
+        django.setup()
+        from bench import exactly_once, load_client, load_data
+        from bench.common import machine
+
+        links = args.links or max(2000, int(args.submitters * args.seconds * 4))
+        t = time.perf_counter()
+        scenario = load_data.prepare(
+            customers=args.customers,
+            submitters=links,
+            agents=args.agents,
+            managers=args.managers,
+            messages_per_minute=args.messages_per_minute,
+            hold=timedelta(seconds=args.seconds + args.drain_seconds + 15 * 60),
+        )
+        report["prepare_seconds"] = time.perf_counter() - t
+        print(f"prepared {args.customers:,} customers and {links:,} links in {report['prepare_seconds']:.0f} s")
+        start_app(stack)
+        start_beat(stack)
+        print(f"hosts and stack up in {time.monotonic() - started:.0f} s; web at {stack.base_url}")
+
+        load_client.run_trivial(stack.base_url, seconds=3, threads=args.submitters, recorder=load_client.Recorder())
+        reference = load_client.Recorder()
+        elapsed = load_client.run_trivial(
+            stack.base_url, seconds=args.trivial_seconds, threads=args.submitters, recorder=reference
+        )
+        report["reference"] = reference.summary(elapsed)["trivial view (reference)"]
+        print(f"trivial view: {report['reference']['rps']:.0f} req/s, p50 {report['reference']['p50']:.1f} ms")
+
+        report["load_before"] = os.getloadavg()
+        recorder = load_client.Recorder()
+        plan = load_client.LoadPlan(submitters=args.submitters, agents=args.agents, managers=args.managers)
+        launched = time.monotonic()
+        load_data.launch(scenario, by_username=scenario.managers[0].username)
+        with SentSampler(scenario.campaign_id) as sampler:
+            load_started = time.monotonic()
+            elapsed = load_client.run_load(stack.base_url, scenario, seconds=args.seconds, plan=plan, recorder=recorder)
+            load_ended = time.monotonic()
+            report["load_after"] = os.getloadavg()
+            report["load_seconds"] = elapsed
+            report["endpoints"] = recorder.summary(elapsed)
+            report["errors"] = dict(recorder.error_kinds)
+            report["error_samples"] = recorder.error_samples
+            report["accepted"] = len(recorder.accepted)
+            requests = sum(e["requests"] for e in report["endpoints"].values())
+            print(f"load: {requests:,} requests in {elapsed:.0f} s, {sum(report['errors'].values())} errors, "
+                  f"{len(recorder.accepted):,} surveys submitted")  # fmt: skip
+            for _ in range(int(args.drain_seconds / SAMPLE_SECONDS) + 1):
+                status, due = _still_due(scenario.campaign_id)
+                if status in ("done", "failed") and not due:
+                    break
+                time.sleep(SAMPLE_SECONDS)
+            drained = time.monotonic()
+            report["drain"] = {"seconds": drained - load_ended, "planning": status, "still_due": due}
+        from django.utils import timezone
+
+        due_by = timezone.now()
+        from surveys.models import ContactAttempt
+
+        sent_during, per_minute = sampler.per_minute(load_started, load_ended)
+        total_sent = ContactAttempt.objects.filter(follow_up__campaign_id=scenario.campaign_id, outcome="sent").count()
+        report["dispatch"] = {
+            "sent": total_sent,
+            "sent_during_load": sent_during,
+            "per_minute_during_load": per_minute,
+            "all_sent_after_launch_s": drained - launched,
+        }
+        print(f"dispatch: {report['dispatch']}; drain {report['drain']}")
+        report["checks"] = [
+            exactly_once.check_submissions(recorder.accepted),
+            exactly_once.check_invitations(
+                campaign_id=scenario.campaign_id,
+                sms_records=exactly_once.read_jsonl(stack.sms_file),
+                email_records=exactly_once.read_jsonl(stack.smtp_file),
+                due_by=due_by,
+            ),
+        ]
+        time.sleep(stack.heartbeat_seconds * 2)  # a fresh round of per-queue heartbeats
+        counts = task_hosts(stack)
+        report["task_hosts"] = counts
+        report["task_host_problems"] = check_task_hosts(counts)
+        report["heartbeats"] = heartbeats(stack)
+        report["health"] = stack.health()
+        report["machine"] = machine()
+        report["zones"] = scenario.zones
+        for check in report["checks"]:
+            print(check.line())
+        print(f"tasks per host: {dict(counts)}; wrong host: {report['task_host_problems'] or 'none'}")
+        ok = all(c.ok for c in report["checks"]) and not report["task_host_problems"] and not report["errors"]
+        report["ok"] = ok
+        write_report(report, stack, args.output)
+        print(f"{'PASS' if ok else 'FAIL'} multihost run; written to {args.output} (logs in {work})")
+        return 0 if ok else 1
+    finally:
+        teardown()
+        atexit.unregister(teardown)
+
+
+def write_report(report: dict, stack: Stack, output: Path) -> None:
+    args, machine, reference = report["args"], report["machine"], report["reference"]
+    endpoints = report["endpoints"]
+    total = sum(e["requests"] for e in endpoints.values())
+    errors = sum(e["errors"] for e in endpoints.values())
+
+    def row(name: str, e: dict) -> str:
+        return (
+            f"| {name} | {e['requests']:,} | {e['rps']:.1f} | {e['p50']:.0f} | {e['p95']:.0f} | {e['p99']:.0f} | "
+            f"{e['errors']} |"
+        )
+
+    table = "\n".join(row(name, e) for name, e in endpoints.items())
+    reference_row = row(
+        f"trivial view, reference (alone, {args['submitters']} threads, {args['trivial_seconds']:.0f} s, before)",
+        reference,
+    )
+    wrong_host = "; ".join(report["task_host_problems"]) or "none: no task ran on another queue's host"
+    node = "celery worker -Q {prefix}{kind} (node worker-{kind}@{host}, {n} process(es))"
+    topology = "\n".join(
+        [
+            f" root namespace {netns.GATEWAY} (the load client; plays the proxy: X-Forwarded-For, X-Forwarded-Proto)",
+            f"      │  bridge {netns.BRIDGE}, {netns.SUBNET}",
+            f"      ├── {WEB.name:<20} {WEB.address:<11} gunicorn ({args['web_workers']} sync workers) :{WEB_PORT}",
+            *(
+                f"      ├── {host.name:<20} {host.address:<11} "
+                + node.format(prefix=QUEUE_PREFIX, kind=kinds[0], host=host.name, n=stack.concurrency[name])
+                + (f"; SMTP server :{SMTP_PORT}" if host is WORKER_MESSAGES else "")
+                for name, (host, kinds) in WORKERS.items()
+            ),
+            f"      ├── {BEAT.name:<20} {BEAT.address:<11} celery beat (exactly one)",
+            f"      └── {DB.name:<20} {DB.address:<11} PostgreSQL :{PG_PORT} (own cluster, listening on this address "
+            f"only; trust for {netns.SUBNET})",
+            f"          {'':<20} {'':<11} redis-server :{REDIS_PORT} (bound to this address, requirepass)",
+        ]
+    )
+    dispatch, drain = report["dispatch"], report["drain"]
+    run_line = (
+        f"{args['submitters']} customer threads answering surveys, {args['agents']} agents, {args['managers']} "
+        "managers, one trivial-view probe every 0.5 s."
+    )
+    dispatch_line = (
+        f"{dispatch['sent_during_load']:,} invitations sent during the load "
+        f"(**{dispatch['per_minute_during_load']:,.0f} a minute**, sampled every {SAMPLE_SECONDS} s), "
+        f"{dispatch['sent']:,} in all; the campaign drained {dispatch['all_sent_after_launch_s']:.0f} s after "
+        f"its launch (planning {drain['planning']}, {drain['still_due']} still due at the end)."
+    )
+    checks = "\n".join(
+        f"- {'PASS' if c.ok else 'FAIL'} **{c.name}**: " + ", ".join(f"{k} {v:,}" for k, v in c.figures.items())
+        + "".join(f"\n  - {p}" for p in c.problems)
+        for c in report["checks"]
+    )  # fmt: skip
+    hosts_of = {host.name: "+".join(kinds) for host, kinds in WORKERS.values()}
+    task_rows = "\n".join(
+        f"| {task} | {host} ({hosts_of[host]}) | {n:,} |" for (task, host), n in sorted(report["task_hosts"].items())
+    )
+    heartbeat_rows = "\n".join(f"| {c} | {d} |" for c, d in sorted(report["heartbeats"].items()))
+    error_lines = "\n".join(f"- {k}: {n}" for k, n in sorted(report["errors"].items())) or "- none"
+    before, after = (" / ".join(f"{v:.2f}" for v in report[k]) for k in ("load_before", "load_after"))
+    senders = sorted({host for (task, host) in report["task_hosts"] if task == "surveys.send_invitations"})
+    hand_over = (
+        f"`surveys.send_invitations` (queue messages) handed the SMS and e-mails over on {', '.join(senders)}"
+        if senders
+        else "no `surveys.send_invitations` task ran: on this code the dispatcher hands SMS and e-mails over "
+        f"itself, inside `surveys.dispatch_due_follow_ups` on {WORKER_DISPATCH.name} (e-mail through the SMTP "
+        f"server on {WORKER_MESSAGES.address}); the messages worker runs the case digest and its heartbeat"
+    )
+    text = f"""# The stack across hosts (network namespaces)
+
+Run `{report["command"]}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: **{"PASS" if report["ok"] else "FAIL"}**.
+
+Issue 9 §3: the same stack as the one-machine load run (docs/benchmarks/fullstack.md), split across hosts
+that the run makes itself: Linux network namespaces joined by veth pairs to a bridge, each with its own
+loopback, address and hostname (`unshare --uts`), so every connection between parts crosses a network
+interface, and the Heartbeat rows name the host that ran them.
+
+## Topology
+
+```
+{topology}
+```
+
+Every application host gets the same settings except its own `VAR_DIR`: `DATABASE_URL` and `REDIS_URL`
+point at {DB.address}, `EMAIL_HOST` at {WORKER_MESSAGES.address}:{SMTP_PORT}, `CELERY_QUEUE_PREFIX={QUEUE_PREFIX}`,
+`DEBUG=0`, `TRUSTED_PROXY_COUNT=1`, dispatcher tick every {args["dispatch_interval"]} s, SMS through the
+FileSmsBackend (its file is in the run's folder). Nothing listens on the db host's loopback: the servers
+are reachable only at the host's address, as on a separate machine.
+
+Found on the way: Redis refuses connections from other hosts while it has no password (protected mode),
+so the db host's Redis runs with `requirepass` and every `REDIS_URL` carries it: production needs the
+same (or an explicit `protected-mode no` behind a firewall).
+
+## Machine
+
+| | |
+|---|---|
+| CPU | {machine["cpu"]} |
+| memory | {machine["memory"]} |
+| PostgreSQL | {machine["postgresql"]} (the db host's own cluster, fsync on) |
+| Python | {machine["python"]} |
+| load average (1/5/15 min) before the load | {before} |
+| load average (1/5/15 min) right after the load | {after} |
+
+All six hosts share this machine's {machine["cpus"]} cores (namespaces separate the network, not the CPU),
+and the machine is shared with other jobs: the figures are a floor, and they show that the split works and
+costs little, not what six machines would do.
+
+## The run
+
+{args["customers"]:,} customers in the campaign (half SMS, half e-mail only; {args["messages_per_minute"]:,} messages a
+minute allowed), launched through `surveys.services.launch_campaign` as the load starts; the data (bench/load_data.py)
+was prepared from the root namespace in {report["prepare_seconds"]:.0f} s. Load ({report["load_seconds"]:.0f} s,
+bench/load_client.py from the root namespace to {WEB.address}:{WEB_PORT}): {run_line}
+
+| endpoint | requests | req/s | p50 ms | p95 ms | p99 ms | errors |
+|---|---:|---:|---:|---:|---:|---:|
+{reference_row}
+{table}
+
+{total:,} requests, **{errors} errors**; {report["accepted"]:,} surveys submitted.
+
+Errors by kind:
+{error_lines}
+
+Dispatch: {dispatch_line}
+
+## Exactly once
+
+{checks}
+
+## Each queue's tasks ran on its host only
+
+From the workers' logs (`Task <name>[<id>] succeeded`, each log is one host's worker):
+
+| task | host (queues) | runs |
+|---|---|---:|
+{task_rows}
+
+Wrong host: {wrong_host}. Invitations: {hand_over}.
+
+Heartbeat rows at the end (beat sends one to each queue; the worker that runs it writes its hostname):
+
+| component | detail |
+|---|---|
+{heartbeat_rows}
+
+/health/ at the end: `{json.dumps(report["health"], default=str)}`
+"""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    notes = ""
+    if output.exists() and "\n## Notes" in output.read_text(encoding="utf-8"):
+        notes = "\n## Notes" + output.read_text(encoding="utf-8").split("\n## Notes", 1)[1]
+    output.write_text(text + notes, encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cleanup", action="store_true", help="remove what a crashed run left, then exit")
     parser.add_argument("--check", action="store_true", help="hosts, db host and the queue proof")
-    parser.add_argument("--per-queue", type=int, default=20)
+    parser.add_argument("--per-queue", type=int, default=20, help="--check: tasks published to each queue")
+    parser.add_argument("--quick", action="store_true", help="10,000 customers, 30 s of load, 10 s reference")
+    parser.add_argument("--customers", type=int, default=10_000, help="the campaign to dispatch")
+    parser.add_argument("--seconds", type=float, default=60, help="the load")
+    parser.add_argument("--trivial-seconds", type=float, default=15, help="the reference, before the load")
+    parser.add_argument("--drain-seconds", type=float, default=600, help="at most, after the load")
+    parser.add_argument("--links", type=int, default=0, help="invited customers' links (default: enough)")
+    parser.add_argument("--submitters", type=int, default=16, help="customer threads")
+    parser.add_argument("--agents", type=int, default=4)
+    parser.add_argument("--managers", type=int, default=2)
+    parser.add_argument("--messages-per-minute", type=int, default=100_000, help="the campaign's throttle")
+    parser.add_argument("--dispatch-interval", type=int, default=10, help="seconds between dispatcher ticks")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn sync workers on the web host")
+    parser.add_argument("--messages-concurrency", type=int, default=2, help="the messages worker's processes")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "multihost.md")
     args = parser.parse_args()
+    if args.quick:
+        args.customers, args.seconds, args.trivial_seconds, args.drain_seconds = 10_000, 30, 10, 150
     if os.geteuid() != 0:
         raise SystemExit("run as root: the hosts are network namespaces")
     if args.cleanup:
         print("\n".join(cleanup_leftovers()) or "nothing to clean up")
         return
-    sys.exit(check(args))
+    sys.exit(check(args) if args.check else run(args))
 
 
 if __name__ == "__main__":
