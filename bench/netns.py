@@ -68,51 +68,54 @@ def _link_exists(name: str) -> bool:
     return ip("link", "show", name, check=False).returncode == 0
 
 
-def cleanup() -> list[str]:
-    """Delete this module's namespaces, veth ends and bridge wherever they are left; what was removed."""
+def cleanup(hosts: tuple[Host, ...] = HOSTS, bridge: str = BRIDGE) -> list[str]:
+    """Delete these hosts' namespaces and veth ends and the bridge wherever they are left; what was removed."""
     removed = []
     present = _namespaces()
-    for host in HOSTS:
+    for host in hosts:
         if host.name in present:
             ip("netns", "del", host.name, check=False)  # takes the namespace's veth end, and so the pair
             removed.append(f"netns {host.name}")
         if _link_exists(host.veth):
             ip("link", "del", host.veth, check=False)
             removed.append(f"link {host.veth}")
-    if _link_exists(BRIDGE):
-        ip("link", "del", BRIDGE, check=False)
-        removed.append(f"bridge {BRIDGE}")
+    if _link_exists(bridge):
+        ip("link", "del", bridge, check=False)
+        removed.append(f"bridge {bridge}")
     return removed
 
 
 class Network:
     """``with Network() as net:`` creates the hosts and the bridge, and deletes them on the way out."""
 
-    def __init__(self, hosts: tuple[Host, ...] = HOSTS) -> None:
-        self.hosts = hosts
+    def __init__(self, hosts: tuple[Host, ...] = HOSTS, *, bridge: str = BRIDGE, gateway: str = GATEWAY) -> None:
+        self.hosts, self.bridge, self.gateway = hosts, bridge, gateway
 
     def __enter__(self) -> Network:
         try:
             self.create()
         except BaseException:
-            cleanup()
+            self.destroy()
             raise
         return self
 
     def __exit__(self, *exc_info) -> None:
-        cleanup()
+        self.destroy()
+
+    def destroy(self) -> list[str]:
+        return cleanup(self.hosts, self.bridge)
 
     def create(self) -> None:
-        leftovers = cleanup()
+        leftovers = self.destroy()
         if leftovers:
             print(f"removed leftovers of an earlier run: {', '.join(leftovers)}", file=sys.stderr)
-        ip("link", "add", BRIDGE, "type", "bridge")
-        ip("addr", "add", f"{GATEWAY}/24", "dev", BRIDGE)
-        ip("link", "set", BRIDGE, "up")
+        ip("link", "add", self.bridge, "type", "bridge")
+        ip("addr", "add", f"{self.gateway}/24", "dev", self.bridge)
+        ip("link", "set", self.bridge, "up")
         for host in self.hosts:
             ip("netns", "add", host.name)
             ip("link", "add", host.veth, "type", "veth", "peer", "name", "eth0", "netns", host.name)
-            ip("link", "set", host.veth, "master", BRIDGE)
+            ip("link", "set", host.veth, "master", self.bridge)
             ip("link", "set", host.veth, "up")
             ip("-n", host.name, "link", "set", "lo", "up")
             ip("-n", host.name, "addr", "add", f"{host.address}/24", "dev", "eth0")
@@ -149,7 +152,7 @@ class Network:
         for source in (None, *self.hosts):
             targets = [(h.address, PROBE_PORT) for h in self.hosts if h is not source]
             if source is not None:
-                targets.append((GATEWAY, PROBE_PORT))
+                targets.append((self.gateway, PROBE_PORT))
             for target, outcome in self.probe(source, targets).items():
                 if outcome != "refused":
                     failures.append(f"{source.name if source else 'root'} → {target}: {outcome}")
