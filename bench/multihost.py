@@ -106,6 +106,7 @@ def split_stack(
         # production, and every host's REDIS_URL carries it. bench.benchsite adds the trivial view.
         extra_env={
             "REDIS_URL": f"redis://:{password}@{DB.address}:{REDIS_PORT}/0",
+            "CELERY_BROKER_URL": f"redis://:{password}@{DB.address}:{REDIS_PORT}/0",
             "DJANGO_SETTINGS_MODULE": "bench.benchsite",
             "LOG_LEVEL": "WARNING",
             **(extra_env or {}),
