@@ -77,6 +77,7 @@ def split_stack(
     concurrency: dict[str, int] | None = None,
     extra_env: dict[str, str] | None = None,
     dispatch_seconds: int = 5,
+    claim_timeout_seconds: int = 600,
 ) -> Stack:
     """bench/stack.py's Stack with each part behind its host's prefix and every address a host's.
 
@@ -99,7 +100,7 @@ def split_stack(
         queue_prefix=QUEUE_PREFIX,
         heartbeat_seconds=5,
         dispatch_seconds=dispatch_seconds,
-        claim_timeout_seconds=60,
+        claim_timeout_seconds=claim_timeout_seconds,
         web_workers=web_workers,
         prefixes=prefixes,
         # Redis refuses other hosts without a password (protected mode); the db host's Redis has one, as in
@@ -302,6 +303,19 @@ def task_hosts(stack: Stack) -> Counter:
     return counts
 
 
+def log_problems(stack: Stack) -> dict[str, int]:
+    """Per part: tracebacks and ERROR lines in its log, and the dispatcher's claim recoveries (claims older than
+    CLAIM_TIMEOUT_SECONDS handed over again)."""
+    found = {}
+    for log in sorted((stack.work / "logs").glob("*.log")):
+        text = log.read_text(errors="replace")
+        found[log.stem] = text.count("Traceback") + sum(1 for line in text.splitlines() if " ERROR" in line)
+    found["claim recoveries"] = sum(
+        stack.log(name).read_text(errors="replace").count("recovered abandoned claims") for name in WORKERS
+    )
+    return found
+
+
 def check_task_hosts(counts: Counter) -> list[str]:
     """Each task ran only on the host of its queue (wallet_followup/queues.py): the violations."""
     from wallet_followup.queues import DISPATCH, QUEUE_OF_TASK
@@ -378,6 +392,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one run, in the ord
         concurrency={"worker-messages": args.messages_concurrency},
         extra_env={"TRUSTED_PROXY_COUNT": "1"},  # customers come through a proxy, each from its own address
         dispatch_seconds=args.dispatch_interval,
+        claim_timeout_seconds=args.claim_timeout,
     )
 
     def teardown() -> None:
@@ -479,6 +494,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one run, in the ord
         report["task_hosts"] = counts
         report["task_host_problems"] = check_task_hosts(counts)
         report["heartbeats"] = heartbeats(stack)
+        report["log_problems"] = log_problems(stack)
         report["health"] = stack.health()
         report["machine"] = machine()
         report["zones"] = scenario.zones
@@ -552,6 +568,7 @@ def write_report(report: dict, stack: Stack, output: Path) -> None:
         f"| {task} | {host} ({hosts_of[host]}) | {n:,} |" for (task, host), n in sorted(report["task_hosts"].items())
     )
     heartbeat_rows = "\n".join(f"| {c} | {d} |" for c, d in sorted(report["heartbeats"].items()))
+    problems = ", ".join(f"{name} {n}" for name, n in report["log_problems"].items())
     error_lines = "\n".join(f"- {k}: {n}" for k, n in sorted(report["errors"].items())) or "- none"
     before, after = (" / ".join(f"{v:.2f}" for v in report[k]) for k in ("load_before", "load_after"))
     senders = sorted({host for (task, host) in report["task_hosts"] if task == "surveys.send_invitations"})
@@ -579,8 +596,8 @@ interface, and the Heartbeat rows name the host that ran them.
 
 Every application host gets the same settings except its own `VAR_DIR`: `DATABASE_URL` and `REDIS_URL`
 point at {DB.address}, `EMAIL_HOST` at {WORKER_MESSAGES.address}:{SMTP_PORT}, `CELERY_QUEUE_PREFIX={QUEUE_PREFIX}`,
-`DEBUG=0`, `TRUSTED_PROXY_COUNT=1`, dispatcher tick every {args["dispatch_interval"]} s, SMS through the
-FileSmsBackend (its file is in the run's folder). Nothing listens on the db host's loopback: the servers
+`DEBUG=0`, `TRUSTED_PROXY_COUNT=1`, dispatcher tick every {args["dispatch_interval"]} s,
+`CLAIM_TIMEOUT_SECONDS={args["claim_timeout"]}` (production's), SMS through the FileSmsBackend (its file is in the run's folder). Nothing listens on the db host's loopback: the servers
 are reachable only at the host's address, as on a separate machine.
 
 Found on the way: Redis refuses connections from other hosts while it has no password (protected mode),
@@ -618,6 +635,9 @@ bench/load_client.py from the root namespace to {WEB.address}:{WEB_PORT}): {run_
 
 Errors by kind:
 {error_lines}
+
+Tracebacks or ERROR lines in each host's logs, and the dispatcher's claim recoveries (claims older than
+`CLAIM_TIMEOUT_SECONDS` = {args["claim_timeout"]} s handed over again): {problems}.
 
 Dispatch: {dispatch_line}
 
@@ -666,6 +686,7 @@ def main() -> None:
     parser.add_argument("--managers", type=int, default=2)
     parser.add_argument("--messages-per-minute", type=int, default=100_000, help="the campaign's throttle")
     parser.add_argument("--dispatch-interval", type=int, default=10, help="seconds between dispatcher ticks")
+    parser.add_argument("--claim-timeout", type=int, default=600, help="CLAIM_TIMEOUT_SECONDS (production: 600)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn sync workers on the web host")
     parser.add_argument("--messages-concurrency", type=int, default=2, help="the messages worker's processes")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "multihost.md")
