@@ -597,8 +597,9 @@ interface, and the Heartbeat rows name the host that ran them.
 Every application host gets the same settings except its own `VAR_DIR`: `DATABASE_URL` and `REDIS_URL`
 point at {DB.address}, `EMAIL_HOST` at {WORKER_MESSAGES.address}:{SMTP_PORT}, `CELERY_QUEUE_PREFIX={QUEUE_PREFIX}`,
 `DEBUG=0`, `TRUSTED_PROXY_COUNT=1`, dispatcher tick every {args["dispatch_interval"]} s,
-`CLAIM_TIMEOUT_SECONDS={args["claim_timeout"]}` (production's), SMS through the FileSmsBackend (its file is in the run's folder). Nothing listens on the db host's loopback: the servers
-are reachable only at the host's address, as on a separate machine.
+`CLAIM_TIMEOUT_SECONDS={args["claim_timeout"]}` (production's), SMS through the FileSmsBackend (its file is in
+the run's folder). Nothing listens on the db host's loopback: the servers are reachable only at the host's
+address, as on a separate machine.
 
 Found on the way: Redis refuses connections from other hosts while it has no password (protected mode),
 so the db host's Redis runs with `requirepass` and every `REDIS_URL` carries it: production needs the
