@@ -1,7 +1,8 @@
 """Issue 9 §3: the stack split across hosts (network namespaces), and proof that each queue runs on its host.
 
-    .venv/bin/python bench/multihost.py --check        # hosts, PostgreSQL/Redis on the db host, the queue proof
-    .venv/bin/python bench/multihost.py --cleanup      # remove what a crashed run left (namespaces, servers)
+    .venv/bin/python bench/multihost.py --check                         # hosts, db host, the queue proof
+    .venv/bin/python bench/multihost.py --customers 10000 --seconds 60  # the load run: docs/benchmarks/multihost.md
+    .venv/bin/python bench/multihost.py --cleanup                       # what a crashed run left (namespaces, servers)
 
 Run as root (namespaces; initdb runs as the ``postgres`` user). Steps:
 
@@ -13,9 +14,13 @@ Run as root (namespaces; initdb runs as the ``postgres`` user). Steps:
    worker on its own queue (``-Q``) with its own node name; the beat host runs beat; the SMTP server runs on
    the messages host, and the FileSmsBackend writes the messages worker's file. The processes are
    bench/stack.py's Stack parts, each behind its host's command prefix.
-4. The proof: from the web host, tasks are published to each queue with known ids; each must run on that
+4. ``--check``: from the web host, tasks are published to each queue with known ids; each must run on that
    queue's host and no other (the workers' logs, and Heartbeat rows whose detail names the host), and
-   beat's heartbeat must arrive from the dispatch host.
+   beat's heartbeats must arrive from each queue's host.
+5. The load run: the one-machine run's pieces (bench/load_data.py, load_client.py, exactly_once.py) over the
+   hosts: data prepared from the root namespace, the trivial view alone as the reference, then customers,
+   agents and managers against the web host while the campaign is dispatched by the worker hosts, the drain,
+   the exactly-once checks, and where each task ran (the workers' logs) and the Heartbeat rows.
 
 Everything started is stopped, and every namespace, veth and the bridge deleted, on the way out — also on
 failure or Ctrl-C (try/finally, atexit).
@@ -37,6 +42,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,6 +76,12 @@ def wait_until(predicate, *, timeout: float, step: float = 0.25, what: str) -> N
     raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+@dataclass
+class SplitStack(Stack):
+    redis_password: str = ""
+    concurrency: dict[str, int] = field(default_factory=dict)  # worker part -> processes
+
+
 def split_stack(
     work: Path,
     *,
@@ -81,12 +93,12 @@ def split_stack(
 ) -> Stack:
     """bench/stack.py's Stack with each part behind its host's prefix and every address a host's.
 
-    The servers are not started; ``start_split`` does that, host by host."""
+    Nothing is started; ``start_servers``, ``start_app`` and ``start_beat`` do that, host by host."""
     on = netns.Network.prefix
     prefixes = {"db": on(DB), "redis": on(DB), "smtp": on(WORKER_MESSAGES), "manage": on(WEB), "web": on(WEB)}
     prefixes |= {"beat": on(BEAT)} | {name: on(host) for name, (host, _kinds) in WORKERS.items()}
     password = uuid.uuid4().hex
-    stack = Stack(
+    stack = SplitStack(
         work,
         db_host=DB.address,
         redis_host=DB.address,
@@ -103,6 +115,8 @@ def split_stack(
         claim_timeout_seconds=claim_timeout_seconds,
         web_workers=web_workers,
         prefixes=prefixes,
+        redis_password=password,
+        concurrency={"worker-dispatch": 1, "worker-messages": 2, "worker-analytics": 1} | (concurrency or {}),
         # Redis refuses other hosts without a password (protected mode); the db host's Redis has one, as in
         # production, and every host's REDIS_URL carries it. bench.benchsite adds the trivial view.
         extra_env={
@@ -113,8 +127,6 @@ def split_stack(
             **(extra_env or {}),
         },
     )
-    stack.redis_password = password
-    stack.concurrency = {"worker-dispatch": 1, "worker-messages": 2, "worker-analytics": 1} | (concurrency or {})
     return stack
 
 
@@ -169,12 +181,13 @@ def cleanup_leftovers() -> list[str]:
     removed = []
     if STATE_FILE.exists():
         state = json.loads(STATE_FILE.read_text())
+        ours = {host.name for host in netns.HOSTS}
         for name, pid in state.get("pids", {}).items():
-            try:
+            # Only a process still inside one of our hosts: a recorded pid may have been reused since.
+            where = subprocess.run(["ip", "netns", "identify", str(pid)], capture_output=True, text=True, timeout=10)  # noqa: S603, S607
+            if where.stdout.strip() in ours:
                 os.killpg(pid, signal.SIGKILL)
                 removed.append(f"process group {pid} ({name})")
-            except ProcessLookupError:
-                pass
         pgdata = Path(state.get("pgdata", ""))
         if (pgdata / "postmaster.pid").exists():
             _pg_ctl_stop(pgdata)
