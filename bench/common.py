@@ -122,3 +122,28 @@ def prepare_http_benchmark(database_url: str, *, prefix: str, environment: Calla
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     return work
+
+
+def add_load_arguments(
+    parser, *, customers: int, seconds: float, trivial_seconds: float, drain_seconds: float, agents: int
+) -> None:
+    """The options of the full-stack and the multi-host load runs (bench/fullstack.py, bench/multihost.py)."""
+    parser.add_argument("--quick", action="store_true", help="10,000 customers, 30 s of load, 10 s reference")
+    parser.add_argument("--customers", type=int, default=customers, help="the campaign to dispatch")
+    parser.add_argument("--seconds", type=float, default=seconds, help="the load")
+    parser.add_argument("--trivial-seconds", type=float, default=trivial_seconds, help="the reference, first")
+    parser.add_argument("--drain-seconds", type=float, default=drain_seconds, help="at most, after the load")
+    parser.add_argument("--links", type=int, default=0, help="invited customers' links (default: enough)")
+    parser.add_argument("--submitters", type=int, default=16, help="customer threads")
+    parser.add_argument("--agents", type=int, default=agents)
+    parser.add_argument("--managers", type=int, default=2)
+    parser.add_argument("--messages-per-minute", type=int, default=100_000, help="the campaign's throttle")
+    parser.add_argument("--dispatch-interval", type=int, default=10, help="seconds between dispatcher ticks")
+    parser.add_argument("--claim-timeout", type=int, default=600, help="CLAIM_TIMEOUT_SECONDS (production: 600)")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--messages-concurrency", type=int, default=2, help="the messages worker's processes")
+
+
+def links_needed(args) -> int:
+    """Enough invited customers' links that the submitting threads never run out during the load."""
+    return args.links or max(2000, int(args.submitters * args.seconds * 4))

@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 from bench import summary  # noqa: E402
+from bench.common import add_load_arguments, links_needed  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
 SAMPLE_SECONDS = 5
@@ -168,20 +169,7 @@ def _log_problems(stack: Stack) -> dict[str, dict[str, int]]:
 
 def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docstring
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10,000 customers, 30 s of load, 10 s reference")
-    parser.add_argument("--customers", type=int, default=100_000, help="the campaign to dispatch")
-    parser.add_argument("--seconds", type=float, default=120, help="the load")
-    parser.add_argument("--trivial-seconds", type=float, default=20, help="the reference, before the load")
-    parser.add_argument("--drain-seconds", type=float, default=2400, help="at most, after the load")
-    parser.add_argument("--links", type=int, default=0, help="invited customers' links (default: enough)")
-    parser.add_argument("--submitters", type=int, default=16, help="customer threads")
-    parser.add_argument("--agents", type=int, default=8)
-    parser.add_argument("--managers", type=int, default=2)
-    parser.add_argument("--messages-per-minute", type=int, default=100_000, help="the campaign's throttle")
-    parser.add_argument("--dispatch-interval", type=int, default=10, help="seconds between dispatcher ticks")
-    parser.add_argument("--claim-timeout", type=int, default=600, help="CLAIM_TIMEOUT_SECONDS (production: 600)")
-    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn sync workers")
-    parser.add_argument("--messages-concurrency", type=int, default=2, help="the messages worker's processes")
+    add_load_arguments(parser, customers=100_000, seconds=120, trivial_seconds=20, drain_seconds=2400, agents=8)
     parser.add_argument("--work", type=Path, default=None, help="the stack's folder (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, outbox, database files)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "fullstack.md")
@@ -190,7 +178,7 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
     if args.quick:
         args.customers, args.seconds, args.trivial_seconds = 10_000, 30, 10
         args.drain_seconds = min(args.drain_seconds, 150)
-    links = args.links or max(2000, int(args.submitters * args.seconds * 4))
+    links = links_needed(args)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-fullstack-"))
     stack = Stack(

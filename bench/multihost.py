@@ -49,6 +49,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench import netns  # noqa: E402
+from bench.common import add_load_arguments, links_needed  # noqa: E402
 from bench.netns import BEAT, DB, WEB, WORKER_ANALYTICS, WORKER_DISPATCH, WORKER_MESSAGES, Host  # noqa: E402
 from bench.stack import Stack, pg_bin  # noqa: E402
 
@@ -430,7 +431,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one run, in the ord
         from bench import exactly_once, load_client, load_data
         from bench.common import machine
 
-        links = args.links or max(2000, int(args.submitters * args.seconds * 4))
+        links = links_needed(args)
         t = time.perf_counter()
         scenario = load_data.prepare(
             customers=args.customers,
@@ -689,20 +690,7 @@ def main() -> None:
     parser.add_argument("--cleanup", action="store_true", help="remove what a crashed run left, then exit")
     parser.add_argument("--check", action="store_true", help="hosts, db host and the queue proof")
     parser.add_argument("--per-queue", type=int, default=20, help="--check: tasks published to each queue")
-    parser.add_argument("--quick", action="store_true", help="10,000 customers, 30 s of load, 10 s reference")
-    parser.add_argument("--customers", type=int, default=10_000, help="the campaign to dispatch")
-    parser.add_argument("--seconds", type=float, default=60, help="the load")
-    parser.add_argument("--trivial-seconds", type=float, default=15, help="the reference, before the load")
-    parser.add_argument("--drain-seconds", type=float, default=600, help="at most, after the load")
-    parser.add_argument("--links", type=int, default=0, help="invited customers' links (default: enough)")
-    parser.add_argument("--submitters", type=int, default=16, help="customer threads")
-    parser.add_argument("--agents", type=int, default=4)
-    parser.add_argument("--managers", type=int, default=2)
-    parser.add_argument("--messages-per-minute", type=int, default=100_000, help="the campaign's throttle")
-    parser.add_argument("--dispatch-interval", type=int, default=10, help="seconds between dispatcher ticks")
-    parser.add_argument("--claim-timeout", type=int, default=600, help="CLAIM_TIMEOUT_SECONDS (production: 600)")
-    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn sync workers on the web host")
-    parser.add_argument("--messages-concurrency", type=int, default=2, help="the messages worker's processes")
+    add_load_arguments(parser, customers=10_000, seconds=60, trivial_seconds=15, drain_seconds=600, agents=4)
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "multihost.md")
     args = parser.parse_args()
     if args.quick:
