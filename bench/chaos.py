@@ -43,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+from bench.common import first_answer, invite_with_links  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 from tests.processes import wait_for  # noqa: E402
 
@@ -142,8 +143,7 @@ def seed_links(slug: str, count: int) -> tuple[dict[str, int], dict[str, str]]:
     from django.utils import timezone
 
     from accounts.models import Customer
-    from surveys.models import Campaign, ContactAttempt, FollowUp, Survey
-    from surveys.tokens import new_link_token
+    from surveys.models import Campaign, Survey
 
     now = timezone.now()
     survey = Survey.objects.filter(key="wallet-follow-up", status=Survey.Status.PUBLISHED).order_by("-version").first()
@@ -151,36 +151,8 @@ def seed_links(slug: str, count: int) -> tuple[dict[str, int], dict[str, str]]:
     customers = Customer.objects.bulk_create(
         Customer(bank_reference=f"{slug}-{i:06d}", name=f"答{i}", phone=f"+86138{i:08d}") for i in range(count)
     )
-    follow_ups = FollowUp.objects.bulk_create(
-        FollowUp(
-            campaign=campaign,
-            customer=c,
-            channel="sms",
-            status=FollowUp.Status.INVITED,
-            attempts=1,
-            expires_at=now + timedelta(days=14),
-        )  # fmt: skip
-        for c in customers
-    )
-    tokens, attempts = {}, []
-    for follow_up in follow_ups:
-        token, token_hash = new_link_token()
-        tokens[token] = follow_up.pk
-        attempts.append(
-            ContactAttempt(
-                follow_up=follow_up,
-                number=1,
-                channel="sms",
-                started_at=now - timedelta(hours=1),
-                outcome=ContactAttempt.Outcome.SENT,
-                link_token_hash=token_hash,
-            )  # fmt: skip
-        )
-    ContactAttempt.objects.bulk_create(attempts)
-    first = survey.questions.order_by("position", "id").first()
-    choice = first.choices.order_by("position", "id").first()
-    value = {"yes_no": "no", "nps": "8", "rating": "4", "ces": "5", "free_text": "很好用 works fine"}.get(first.kind)
-    return tokens, {"question": first.code, "answer": value or choice.code, "csrfmiddlewaretoken": CSRF_SECRET}
+    tokens = dict(invite_with_links(campaign, customers, now=now))
+    return tokens, {**first_answer(survey), "csrfmiddlewaretoken": CSRF_SECRET}
 
 
 def db_retry(function, *args, attempts: int = 30, **kwargs):

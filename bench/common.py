@@ -147,3 +147,55 @@ def add_load_arguments(
 def links_needed(args) -> int:
     """Enough invited customers' links that the submitting threads never run out during the load."""
     return args.links or max(2000, int(args.submitters * args.seconds * 4))
+
+
+def invite_with_links(campaign, customers, *, now, **follow_up_fields) -> list[tuple[str, int]]:
+    """The customers invited by ``campaign`` an hour before ``now``, as the dispatcher leaves them: an INVITED
+    follow-up with one SENT SMS attempt carrying a fresh link. [(link token, follow-up id)], in order.
+    ``follow_up_fields`` go to the follow-ups (``scheduled_for``: the reminder's moment). Django set up."""
+    from datetime import timedelta
+
+    from surveys.models import ContactAttempt, FollowUp
+    from surveys.tokens import new_link_token
+
+    sent_at = now - timedelta(hours=1)
+    follow_ups = FollowUp.objects.bulk_create(
+        (
+            FollowUp(
+                campaign=campaign,
+                customer=customer,
+                channel="sms",
+                status=FollowUp.Status.INVITED,
+                attempts=1,
+                expires_at=now + timedelta(days=14),
+                **follow_up_fields,
+            )
+            for customer in customers
+        ),
+        batch_size=5000,
+    )
+    links, attempts = [], []
+    for follow_up in follow_ups:
+        token, token_hash = new_link_token()
+        links.append((token, follow_up.pk))
+        attempts.append(
+            ContactAttempt(
+                follow_up=follow_up,
+                number=1,
+                channel="sms",
+                started_at=sent_at,
+                ended_at=sent_at,
+                outcome=ContactAttempt.Outcome.SENT,
+                link_token_hash=token_hash,
+            )
+        )
+    ContactAttempt.objects.bulk_create(attempts, batch_size=5000)
+    return links
+
+
+def first_answer(survey) -> dict[str, str]:
+    """The form fields of a valid answer to the survey's first question, as its page posts them."""
+    first = survey.questions.order_by("position", "id").first()
+    choice = first.choices.order_by("position", "id").first()
+    value = {"yes_no": "no", "nps": "8", "rating": "4", "ces": "5", "free_text": "很好用 works fine"}.get(first.kind)
+    return {"question": first.code, "answer": value or choice.code}

@@ -198,8 +198,8 @@ def prepare(
     from django.utils import timezone
 
     from accounts.models import Customer
-    from surveys.models import Campaign, ContactAttempt, FollowUp, PlanningStatus, Survey
-    from surveys.tokens import new_link_token
+    from bench.common import invite_with_links
+    from surveys.models import Campaign, FollowUp, PlanningStatus, Survey
 
     now = timezone.now()
     zones = open_zones(now, hold=hold)
@@ -223,38 +223,14 @@ def prepare(
             slug=SUBMIT_SLUG, name="Load run: invited customers", channels=["sms"], status="running", **common
         )
         submitters_qs = Customer.objects.filter(segment=SUBMITTER_SEGMENT).order_by("pk")
-        follow_ups = FollowUp.objects.bulk_create(
-            (
-                FollowUp(
-                    campaign=invited,
-                    customer=customer,
-                    channel="sms",
-                    status=FollowUp.Status.INVITED,
-                    attempts=1,
-                    # As the dispatcher leaves an invited follow-up: scheduled_for holds its reminder's moment.
-                    scheduled_for=now - timedelta(hours=1) + invited.remind_after,
-                    expires_at=now + timedelta(days=14),
-                )
-                for customer in submitters_qs.iterator(chunk_size=5000)
-            ),
-            batch_size=5000,
+        # As the dispatcher leaves an invited follow-up: scheduled_for holds its reminder's moment.
+        invited_links = invite_with_links(
+            invited,
+            submitters_qs.iterator(chunk_size=5000),
+            now=now,
+            scheduled_for=now - timedelta(hours=1) + invited.remind_after,
         )
-        links, attempts = [], []
-        for follow_up in follow_ups:
-            token, token_hash = new_link_token()
-            links.append(token)
-            attempts.append(
-                ContactAttempt(
-                    follow_up=follow_up,
-                    number=1,
-                    channel="sms",
-                    started_at=now - timedelta(hours=1),
-                    ended_at=now - timedelta(hours=1),
-                    outcome=ContactAttempt.Outcome.SENT,
-                    link_token_hash=token_hash,
-                )
-            )
-        ContactAttempt.objects.bulk_create(attempts, batch_size=5000)
+        links = [token for token, _follow_up in invited_links]
 
         calls = Campaign.objects.create(
             slug=CALL_SLUG, name="Load run: calls", channels=["phone"], status="running", **common

@@ -35,14 +35,14 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench import summary  # noqa: E402
+from bench.common import first_answer, invite_with_links, prepare_http_benchmark, start_gunicorn, stop  # noqa: E402
 from bench.common import machine as bench_machine  # noqa: E402
-from bench.common import prepare_http_benchmark, start_gunicorn, stop  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/wallet_bench_survey"
 PORT = 8765
@@ -88,8 +88,7 @@ def _fill(links: int) -> tuple[list[str], object]:
     from django.utils import timezone
 
     from accounts.models import Customer
-    from surveys.models import Campaign, ContactAttempt, FollowUp, Survey
-    from surveys.tokens import new_link_token
+    from surveys.models import Campaign, Survey
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -113,44 +112,8 @@ def _fill(links: int) -> tuple[list[str], object]:
         ),
         batch_size=5000,
     )
-    follow_ups = FollowUp.objects.bulk_create(
-        (
-            FollowUp(
-                campaign=campaign,
-                customer=customer,
-                channel="sms",
-                status=FollowUp.Status.INVITED,
-                attempts=1,
-                expires_at=now + timedelta(days=14),
-            )
-            for customer in customers
-        ),
-        batch_size=5000,
-    )
-    tokens, attempts = [], []
-    for follow_up in follow_ups:
-        token, token_hash = new_link_token()
-        tokens.append(token)
-        attempts.append(
-            ContactAttempt(
-                follow_up=follow_up,
-                number=1,
-                channel="sms",
-                started_at=now - timedelta(hours=1),
-                outcome=ContactAttempt.Outcome.SENT,
-                link_token_hash=token_hash,
-            )
-        )
-    ContactAttempt.objects.bulk_create(attempts, batch_size=5000)
+    tokens = [token for token, _follow_up in invite_with_links(campaign, customers, now=now)]
     return tokens, survey
-
-
-def _first_answer(survey) -> dict[str, str]:
-    """The form fields of a valid answer to the survey's first question, as its page posts them."""
-    first = survey.questions.order_by("position", "id").first()
-    choice = first.choices.order_by("position", "id").first()
-    value = {"yes_no": "no", "nps": "8", "rating": "4", "ces": "5", "free_text": "很好用 works fine"}.get(first.kind)
-    return {"question": first.code, "answer": value or choice.code}
 
 
 # --- Load ---------------------------------------------------------------------------------------------
@@ -261,7 +224,7 @@ def main() -> None:
     # their link for the first time (GET), answering the first question (POST: the response is created),
     # and coming back (GET again: resumed at the next question, with their answers read).
     tokens, survey = _fill(args.links * (args.repeat + 1))
-    fields = {**_first_answer(survey), "csrfmiddlewaretoken": CSRF_SECRET}
+    fields = {**first_answer(survey), "csrfmiddlewaretoken": CSRF_SECRET}
     body = urllib.parse.urlencode(fields)
 
     def phases(repeat: int, seconds: int):
