@@ -70,7 +70,8 @@ BENCHMARKS = (
         "bench/api_events.py",
         ("--repeat", "3", "--seconds", "10", "--customers", "20000", "--drain-seconds", "60"),
     ),
-    Benchmark("fullstack", "bench/fullstack.py", ("--quick",)),
+    # The documented size (docs/benchmarks/fullstack.md): about 8 minutes on a quiet machine.
+    Benchmark("fullstack", "bench/fullstack.py", ("--customers", "100000", "--seconds", "120")),
 )
 
 
