@@ -153,6 +153,14 @@ class SentSampler:
         self.stopped.set()
         self.thread.join(timeout=30)
 
+    def per_minute(self, start: float, end: float) -> tuple[int, float]:
+        """Invitations sent between two monotonic moments, and that a minute."""
+        during = [(t, n) for t, n in self.samples if start <= t <= end]
+        if len(during) < 2:
+            return 0, 0.0
+        sent = during[-1][1] - during[0][1]
+        return sent, sent / ((during[-1][0] - during[0][0]) / 60)
+
 
 def _log_problems(stack: Stack) -> dict[str, dict[str, int]]:
     """Per part's log: tracebacks and ERROR lines (server-side trouble the client may not see), and the

@@ -38,7 +38,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -50,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench import netns  # noqa: E402
 from bench.common import add_load_arguments, links_needed  # noqa: E402
+from bench.fullstack import SentSampler  # noqa: E402
 from bench.netns import BEAT, DB, WEB, WORKER_ANALYTICS, WORKER_DISPATCH, WORKER_MESSAGES, Host  # noqa: E402
 from bench.stack import Stack, pg_bin  # noqa: E402
 
@@ -341,45 +341,6 @@ def check_task_hosts(counts: Counter) -> list[str]:
         if host != expected and not task_name.startswith("ops.tasks.record_heartbeat"):
             wrong.append(f"{task_name} ran {n}× on {host} (its queue is on {expected})")
     return wrong
-
-
-class SentSampler:
-    """The campaign's SENT attempts every few seconds, from a thread of its own (bounded)."""
-
-    def __init__(self, campaign_id: int) -> None:
-        self.campaign_id = campaign_id
-        self.samples: list[tuple[float, int]] = []
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        from django.db import connection
-
-        from surveys.models import ContactAttempt
-
-        sent = ContactAttempt.objects.filter(follow_up__campaign_id=self.campaign_id, outcome="sent")
-        try:
-            for _ in range(100_000):
-                self.samples.append((time.monotonic(), sent.count()))
-                if self.stopped.wait(SAMPLE_SECONDS):
-                    return
-        finally:
-            connection.close()
-
-    def __enter__(self) -> SentSampler:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=30)
-
-    def per_minute(self, start: float, end: float) -> tuple[int, float]:
-        during = [(t, n) for t, n in self.samples if start <= t <= end]
-        if len(during) < 2:
-            return 0, 0.0
-        sent = during[-1][1] - during[0][1]
-        return sent, sent / ((during[-1][0] - during[0][0]) / 60)
 
 
 def _still_due(campaign_id: int) -> tuple[str, int]:
