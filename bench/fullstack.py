@@ -238,14 +238,10 @@ def main() -> None:  # noqa: PLR0915 - one run, in the order of the module docst
         stack.start("beat")
         print(f"stack up in {time.monotonic() - started:.0f} s at {stack.base_url}")
 
-        # 2. The reference, after a short warm-up (imports, templates, connections in every web worker).
-        load_client.run_trivial(stack.base_url, seconds=3, threads=args.submitters, recorder=load_client.Recorder())
-        reference = load_client.Recorder()
-        elapsed = load_client.run_trivial(
-            stack.base_url, seconds=args.trivial_seconds, threads=args.submitters, recorder=reference
+        # 2. The reference.
+        report["reference"] = load_client.measure_reference(
+            stack.base_url, seconds=args.trivial_seconds, threads=args.submitters
         )
-        report["reference"] = reference.summary(elapsed)["trivial view (reference)"]
-        print(f"trivial view: {report['reference']['rps']:.0f} req/s, p50 {report['reference']['p50']:.1f} ms")
 
         # 3. The load, with the campaign launched as it starts.
         report["load_before"] = _load_average()

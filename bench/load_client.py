@@ -409,3 +409,14 @@ def run_trivial(base_url: str, *, seconds: float, threads: int, recorder: Record
     for worker in workers:
         worker.join(timeout=seconds + 60)
     return time.monotonic() - started
+
+
+def measure_reference(base_url: str, *, seconds: float, threads: int) -> dict:
+    """The trivial view alone, after a 3 s warm-up (imports, templates, connections in every web worker): the
+    reference the load runs quote their figures beside."""
+    run_trivial(base_url, seconds=3, threads=threads, recorder=Recorder())
+    reference = Recorder()
+    elapsed = run_trivial(base_url, seconds=seconds, threads=threads, recorder=reference)
+    measured = reference.summary(elapsed)["trivial view (reference)"]
+    print(f"trivial view: {measured['rps']:.0f} req/s, p50 {measured['p50']:.1f} ms")
+    return measured

@@ -408,13 +408,9 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - one run, in the ord
         start_beat(stack)
         print(f"hosts and stack up in {time.monotonic() - started:.0f} s; web at {stack.base_url}")
 
-        load_client.run_trivial(stack.base_url, seconds=3, threads=args.submitters, recorder=load_client.Recorder())
-        reference = load_client.Recorder()
-        elapsed = load_client.run_trivial(
-            stack.base_url, seconds=args.trivial_seconds, threads=args.submitters, recorder=reference
+        report["reference"] = load_client.measure_reference(
+            stack.base_url, seconds=args.trivial_seconds, threads=args.submitters
         )
-        report["reference"] = reference.summary(elapsed)["trivial view (reference)"]
-        print(f"trivial view: {report['reference']['rps']:.0f} req/s, p50 {report['reference']['p50']:.1f} ms")
 
         report["load_before"] = os.getloadavg()
         recorder = load_client.Recorder()
